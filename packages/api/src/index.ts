@@ -1,0 +1,2 @@
+/** @navarch/api public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/apiserver public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/cli public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/client public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/navarch: the navarch binary; see main.ts. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/raft public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/sim public entry. */
+export {};

@@ -1,0 +1,2 @@
+/** @navarch/store public entry. */
+export {};
