@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { echo; echo "== $* =="; }
+step() { echo; echo "== $* ($(date +%T)) =="; }
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   step "npm ci"
   npm ci
@@ -24,4 +24,9 @@ npm run bundle -w @navarch/cli --if-present
 step "images"
 node scripts/images.mjs
 step "tests (vitest)"
-npx vitest run "$@"
+report=$(mktemp -t navarch-vitest.XXXXXX.json)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node scripts/summary.mjs "$report" || true
+rm -f "$report"
+exit "$status"
