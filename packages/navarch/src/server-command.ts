@@ -1,11 +1,28 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { runServer, type ServerFlags } from './server/run.js';
 
-/** Adds `navarch server` to the program. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').filter((v) => v.trim() !== '')];
+}
+
+/** Adds `navarch server` (one control-plane member: store + API server) to the program. */
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
-    .description('not built yet')
-    .action(() => {
-      throw new Error('navarch server is not built yet (see the open issues)');
+    .description('run a control-plane member: the Kubernetes-compatible API server over the store')
+    .option('--data-dir <dir>', 'state directory (CA, tokens, store, admin.kubeconfig)', join(homedir(), '.navarch', 'server'))
+    .option('--listen <host:port>', 'HTTPS listen address (port 0 picks a free port)', '127.0.0.1:6443')
+    .option('--datastore-endpoint <urls>', 'etcd v3 endpoints (a remote Navarch store or etcd), comma-separated')
+    .option('--tls-san <name>', 'extra DNS name or IP for the server certificate (repeatable)', collect, [])
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--watch-cache-size <events>', 'events kept per resource for resuming watches', '10000')
+    .option('--watcher-buffer-max <events>', 'events queued for a slow watcher before it is closed', '1000')
+    .option('--bookmark-interval-ms <ms>', 'interval of watch BOOKMARK events', '60000')
+    .action(async (opts: ServerFlags) => {
+      await runServer(opts);
     });
 }

@@ -1,2 +1,51 @@
-/** @navarch/raft public entry. */
-export {};
+/** @navarch/raft public entry: the pure Raft consensus core (RawNode) and its storage. */
+export { applyChange, decodeConfChange, encodeConfChange } from './confchange.js';
+export {
+  ErrCompacted,
+  ErrInvalidConfig,
+  ErrInvariant,
+  ErrProposalDropped,
+  ErrReadyContract,
+  ErrSnapOutOfDate,
+  ErrSnapshotTemporarilyUnavailable,
+  ErrStepLocalMessage,
+  ErrUnavailable,
+  type ProposalDroppedReason,
+  RaftError,
+  RaftErrorCode,
+} from './errors.js';
+export { RawNode } from './rawnode.js';
+export { limitSize, MemoryStorage } from './storage.js';
+export {
+  type ConfChange,
+  type ConfChangeType,
+  type Config,
+  type ConfState,
+  ENTRY_OVERHEAD_BYTES,
+  type Entry,
+  type EntryType,
+  emptyHardState,
+  emptySnapshot,
+  entrySizeBytes,
+  type HardState,
+  isEmptyHardState,
+  isEmptySnapshot,
+  type Message,
+  MessageType,
+  NONE,
+  newMessage,
+  type ProgressState,
+  type ProgressStatus,
+  type RaftLogger,
+  type RaftLogLevel,
+  type ReadState,
+  type Ready,
+  type Snapshot,
+  type SnapshotMetadata,
+  type SnapshotStatus,
+  type SoftState,
+  type StateRole,
+  type Status,
+  type Storage,
+  type TestingBugs,
+} from './types.js';

@@ -1,0 +1,90 @@
+#!/bin/bash
+# Entrypoint of navarch/node (runs under tini, which reaps and forwards signals).
+#
+# 1. Starts the node's own Docker engine: overlay2 on the /var/lib/docker volume (vfs, slow,
+#    only if that path is itself on overlayfs, i.e. the volume is missing), no outside DNS
+#    for inner containers, no registry mirrors: images reach a node by `docker load`, never
+#    by a pull.
+# 2. Once the engine answers, starts `navarch agent` if this build of navarch has it;
+#    otherwise just keeps the engine running.
+# SIGTERM stops the agent first, then the engine (which stops the inner containers).
+#
+# Environment:
+#   NAVARCH_DOCKERD_ARGS  extra dockerd flags (e.g. "--bip 10.10.0.1/24").
+#   NAVARCH_AGENT_ARGS    flags for `navarch agent` (word-split by the shell).
+#   NAVARCH_NO_AGENT=1    never start the agent (the e2e suites drive the engine directly).
+set -eu
+
+log() { echo "navarch-node: $*" >&2; }
+
+storage_driver=overlay2
+if [ "$(stat -f -c %T /var/lib/docker 2>/dev/null || echo unknown)" = overlayfs ]; then
+  log "warning: /var/lib/docker is not a volume (overlayfs); falling back to the slow vfs driver"
+  storage_driver=vfs
+fi
+
+# Inner containers' cgroups nest under this node's own cgroup, so pausing or killing the
+# node container freezes or kills its pods too, as it would a machine.
+cgroup_parent=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3; exit }' /proc/self/cgroup 2>/dev/null || true)
+cgroup_flag=
+if [ -n "$cgroup_parent" ] && [ "$cgroup_parent" != / ]; then
+  cgroup_flag="--cgroup-parent=${cgroup_parent%/}/navarch"
+fi
+
+mkdir -p /var/log /run
+# shellcheck disable=SC2086 # word splitting of the optional flags is intended
+dockerd \
+  --host=unix:///var/run/docker.sock \
+  --storage-driver="$storage_driver" \
+  --dns=127.0.0.1 \
+  $cgroup_flag \
+  ${NAVARCH_DOCKERD_ARGS:-} \
+  >/var/log/dockerd.log 2>&1 &
+dockerd_pid=$!
+agent_pid=
+
+stop() {
+  log "stopping"
+  if [ -n "$agent_pid" ]; then
+    kill -TERM "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+  fi
+  kill -TERM "$dockerd_pid" 2>/dev/null || true
+  wait "$dockerd_pid" 2>/dev/null || true
+  exit 0
+}
+trap stop TERM INT
+
+tries=0
+until docker version --format '{{.Server.Version}}' >/dev/null 2>&1; do
+  if ! kill -0 "$dockerd_pid" 2>/dev/null; then
+    log "dockerd exited during startup; its log:"
+    cat /var/log/dockerd.log >&2
+    exit 1
+  fi
+  tries=$((tries + 1))
+  if [ "$tries" -gt 600 ]; then
+    log "dockerd did not answer within 60 s; see /var/log/dockerd.log"
+    exit 1
+  fi
+  sleep 0.1
+done
+log "docker engine ready (storage driver $storage_driver)"
+
+if [ "${NAVARCH_NO_AGENT:-}" != 1 ] && navarch agent --help >/dev/null 2>&1; then
+  # shellcheck disable=SC2086
+  navarch agent ${NAVARCH_AGENT_ARGS:-} &
+  agent_pid=$!
+  log "navarch agent started (pid $agent_pid)"
+else
+  log "no agent to start; keeping the engine running"
+fi
+
+# Wait for whichever ends first (the TERM trap interrupts `wait`); the node stops with it.
+if [ -n "$agent_pid" ]; then
+  wait -n "$dockerd_pid" "$agent_pid" || true
+else
+  wait "$dockerd_pid" || true
+fi
+log "dockerd or the agent exited; stopping the node"
+stop

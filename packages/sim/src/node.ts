@@ -1,0 +1,327 @@
+/**
+ * One simulated server: a RawNode driven by the Ready contract over a simulated disk, with the
+ * replicated KV state machine on top. The node is a single-threaded process that blocks on fsync:
+ * while a Ready's writes are being synced it neither ticks nor steps; what arrives meanwhile waits
+ * in its inbox. A crash discards the process (RawNode, inbox, state machine, unsynced writes).
+ */
+import {
+  type ConfChange,
+  type ConfState,
+  decodeConfChange,
+  type Entry,
+  ErrProposalDropped,
+  type Message,
+  RawNode,
+  type Ready,
+  type SnapshotStatus,
+  type StateRole,
+  type TestingBugs,
+} from '@navarch/raft';
+import { Disk } from './disk.js';
+import { type InvariantChecker, SimViolation } from './invariants.js';
+import { decodeCommand, encodeCommand, type KvCommand, KvStateMachine } from './kv.js';
+import type { KvResult } from './kv-model.js';
+import type { Prng } from './prng.js';
+
+/** Settings shared by every node of a cluster. */
+export interface NodeSettings {
+  electionTicks: number;
+  heartbeatTicks: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  /** fsync latency bounds in ticks (0 = synchronous). */
+  fsyncMinTicks: number;
+  fsyncMaxTicks: number;
+  /** Probability that a crash keeps a random prefix of the unsynced writes instead of none. */
+  tornWriteRate: number;
+  /** Take a snapshot and compact the log when this many applied entries are in it; 0 = never. */
+  compactionThresholdEntries: number;
+  /** Entries kept below the snapshot for slow followers. */
+  compactionKeepEntries: number;
+  maxSizePerMsgBytes: number;
+  maxInflightMsgs: number;
+  testingBugs?: TestingBugs;
+}
+
+/** What a node tells the rest of the simulator. */
+export interface NodeHooks {
+  send(from: number, message: Message): void;
+  /** A client request proposed at this node was applied here with `result`. */
+  applied(node: number, command: KvCommand, result: KvResult, entry: Entry): void;
+  confChangeApplied(node: number, change: ConfChange, confState: ConfState): void;
+  /** Something for the trace hash. */
+  trace(...values: number[]): void;
+}
+
+type InboxItem =
+  | { kind: 'message'; message: Message }
+  | { kind: 'propose'; command: KvCommand }
+  | { kind: 'confChange'; change: ConfChange }
+  | { kind: 'transfer'; target: number }
+  | { kind: 'snapshotStatus'; peer: number; status: SnapshotStatus };
+
+function waiterKey(clientId: number, requestId: number): string {
+  return `${clientId}:${requestId}`;
+}
+
+const ROLE_CODE: Record<StateRole, number> = { follower: 1, preCandidate: 2, candidate: 3, leader: 4 };
+
+/** A simulated server. `raw` is null while the process is down. */
+export class SimNode {
+  readonly disk: Disk;
+  raw: RawNode | null = null;
+  incarnation = 0;
+  kv = new KvStateMachine();
+  /** Membership as of the applied index. */
+  confState: ConfState;
+  role: StateRole = 'follower';
+  leaderId = 0;
+  /** Term and commit of the last hard state this incarnation persisted (or loaded). */
+  term = 0;
+  commit = 0;
+  /** True once decommissioned: never restarted again. */
+  stopped = false;
+  private inbox: InboxItem[] = [];
+  private pendingReady: Ready | null = null;
+  private busyUntil = 0;
+  /** Client requests proposed here that this incarnation answers when it applies them. */
+  private readonly waiters = new Set<string>();
+
+  constructor(
+    readonly id: number,
+    bootstrap: ConfState,
+    private readonly settings: NodeSettings,
+    private readonly prng: Prng,
+    private readonly checker: InvariantChecker,
+    private readonly hooks: NodeHooks,
+  ) {
+    this.disk = new Disk(bootstrap);
+    this.confState = bootstrap;
+  }
+
+  /** True while the process runs. */
+  get up(): boolean {
+    return this.raw !== null;
+  }
+
+  /** Starts a process over whatever the disk durably holds. */
+  start(): void {
+    if (this.raw !== null) throw new SimViolation('driver', `node ${this.id} started twice`);
+    this.incarnation++;
+    const storage = this.disk.storage;
+    const snapshot = storage.snapshot();
+    const { hardState, confState } = storage.initialState();
+    this.kv = new KvStateMachine();
+    if (snapshot.metadata.index > 0) this.kv.restore(snapshot.metadata.index, snapshot.data);
+    this.confState = confState;
+    this.term = hardState.term;
+    this.commit = hardState.commit;
+    this.role = 'follower';
+    this.leaderId = 0;
+    this.inbox = [];
+    this.pendingReady = null;
+    this.waiters.clear();
+    const first = storage.firstIndex();
+    const last = storage.lastIndex();
+    this.checker.onRestart(
+      this.id,
+      this.incarnation,
+      {
+        baseIndex: first - 1,
+        baseTerm: storage.term(first - 1),
+        entries: last >= first ? storage.entries(first, last + 1, Number.POSITIVE_INFINITY) : [],
+      },
+      { commit: hardState.commit, term: hardState.term, applied: snapshot.metadata.index },
+    );
+    const s = this.settings;
+    this.raw = new RawNode({
+      id: this.id,
+      electionTicks: s.electionTicks,
+      heartbeatTicks: s.heartbeatTicks,
+      storage,
+      random: this.prng.fork().asRandom(),
+      applied: snapshot.metadata.index,
+      maxSizePerMsgBytes: s.maxSizePerMsgBytes,
+      maxInflightMsgs: s.maxInflightMsgs,
+      preVote: s.preVote,
+      checkQuorum: s.checkQuorum,
+      ...(s.testingBugs === undefined ? {} : { testingBugs: s.testingBugs }),
+    });
+    this.hooks.trace(1, this.id, this.incarnation);
+  }
+
+  /** Power loss: the process dies; unsynced writes are lost except a random surviving prefix. */
+  crash(): void {
+    if (this.raw === null) return;
+    const unsynced = this.disk.unsyncedCount;
+    const surviving = this.prng.chance(this.settings.tornWriteRate) ? this.prng.int(unsynced + 1) : 0;
+    this.disk.crash(surviving);
+    this.raw = null;
+    this.pendingReady = null;
+    this.inbox = [];
+    this.waiters.clear();
+    this.role = 'follower';
+    this.leaderId = 0;
+    this.hooks.trace(2, this.id, surviving);
+  }
+
+  /** Queues a message from the network (dropped while the process is down). */
+  deliver(message: Message): void {
+    if (this.raw !== null) this.inbox.push({ kind: 'message', message });
+  }
+
+  /**
+   * Proposes a client command here. Returns false when the process is down; a proposal Raft drops
+   * later is simply never answered (the client times out and retries).
+   */
+  propose(command: KvCommand): boolean {
+    if (this.raw === null) return false;
+    this.inbox.push({ kind: 'propose', command });
+    return true;
+  }
+
+  /** Proposes a membership change here (only a leader will accept it). */
+  proposeConfChange(change: ConfChange): void {
+    if (this.raw !== null) this.inbox.push({ kind: 'confChange', change });
+  }
+
+  /** Asks this node (a leader) to hand leadership to `target`. */
+  transferLeader(target: number): void {
+    if (this.raw !== null) this.inbox.push({ kind: 'transfer', target });
+  }
+
+  /** The transport's verdict on a snapshot this node sent (RawNode.reportSnapshot). */
+  reportSnapshot(peer: number, status: SnapshotStatus): void {
+    if (this.raw !== null) this.inbox.push({ kind: 'snapshotStatus', peer, status });
+  }
+
+  /** One tick of the process: finish a pending fsync, then tick, step the inbox, handle Readys. */
+  step(now: number): void {
+    const raw = this.raw;
+    if (raw === null) return;
+    if (this.pendingReady !== null) {
+      if (now < this.busyUntil) return;
+      const ready = this.pendingReady;
+      this.pendingReady = null;
+      this.finishReady(raw, ready);
+    }
+    raw.tick();
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const item of inbox) this.handleInboxItem(raw, item);
+    this.drainReady(raw, now);
+  }
+
+  private handleInboxItem(raw: RawNode, item: InboxItem): void {
+    try {
+      switch (item.kind) {
+        case 'message':
+          raw.step(item.message);
+          return;
+        case 'propose':
+          raw.propose(encodeCommand(item.command));
+          this.waiters.add(waiterKey(item.command.clientId, item.command.requestId));
+          return;
+        case 'confChange':
+          raw.proposeConfChange(item.change);
+          return;
+        case 'transfer':
+          raw.transferLeader(item.target);
+          return;
+        case 'snapshotStatus':
+          raw.reportSnapshot(item.peer, item.status);
+          return;
+      }
+    } catch (error) {
+      // Refusals are normal under faults: no leader, a pending membership change, a removed member.
+      if (error instanceof ErrProposalDropped) return;
+      throw error;
+    }
+  }
+
+  private drainReady(raw: RawNode, now: number): void {
+    while (this.pendingReady === null && raw.hasReady()) {
+      const ready = raw.ready();
+      this.persist(ready);
+      const latency = ready.mustSync
+        ? this.prng.range(this.settings.fsyncMinTicks, this.settings.fsyncMaxTicks)
+        : 0;
+      if (latency > 0) {
+        this.pendingReady = ready;
+        this.busyUntil = now + latency;
+        return;
+      }
+      this.finishReady(raw, ready);
+    }
+  }
+
+  /** Step 1 of the Ready contract: write (not yet sync) snapshot, entries, then hard state. */
+  private persist(ready: Ready): void {
+    if (ready.snapshot !== undefined) {
+      this.disk.writeSnapshot(ready.snapshot);
+      this.checker.onSnapshotInstalled(this.id, ready.snapshot.metadata.index, ready.snapshot.metadata.term);
+    }
+    if (ready.entries.length > 0) {
+      this.disk.writeEntries(ready.entries);
+      this.checker.onEntriesWritten(this.id, ready.entries);
+    }
+    if (ready.hardState !== undefined) {
+      this.disk.writeHardState(ready.hardState);
+      this.term = ready.hardState.term;
+      this.commit = ready.hardState.commit;
+      this.checker.onHardState(this.id, this.incarnation, ready.hardState.term, ready.hardState.commit);
+      this.hooks.trace(3, this.id, ready.hardState.term, ready.hardState.vote, ready.hardState.commit);
+    }
+    if (ready.softState !== undefined) {
+      this.role = ready.softState.role;
+      this.leaderId = ready.softState.leaderId;
+      this.checker.onRole(this.id, this.term, this.role === 'leader');
+      this.hooks.trace(4, this.id, ROLE_CODE[this.role], this.leaderId);
+    }
+  }
+
+  /** Steps 2-4 of the Ready contract: sync, send, apply, advance; then maybe compact. */
+  private finishReady(raw: RawNode, ready: Ready): void {
+    if (ready.mustSync) this.disk.sync();
+    for (const message of ready.messages) this.hooks.send(this.id, message);
+    if (ready.snapshot !== undefined) {
+      this.kv.restore(ready.snapshot.metadata.index, ready.snapshot.data);
+      this.confState = ready.snapshot.metadata.confState;
+    }
+    for (const entry of ready.committedEntries) this.apply(raw, entry);
+    raw.advance(ready);
+    this.maybeCompact();
+  }
+
+  private apply(raw: RawNode, entry: Entry): void {
+    this.checker.onApply(this.id, entry);
+    this.hooks.trace(5, this.id, entry.index, entry.term);
+    if (entry.type === 'confChange') {
+      const change = decodeConfChange(entry.data);
+      this.confState = raw.applyConfChange(change);
+      this.kv.skip(entry.index);
+      this.hooks.confChangeApplied(this.id, change, this.confState);
+      return;
+    }
+    if (entry.data.length === 0) {
+      this.kv.skip(entry.index);
+      return;
+    }
+    const command = decodeCommand(entry.data);
+    const result = this.kv.apply(entry.index, command);
+    const key = waiterKey(command.clientId, command.requestId);
+    if (this.waiters.delete(key)) this.hooks.applied(this.id, command, result, entry);
+  }
+
+  private maybeCompact(): void {
+    const threshold = this.settings.compactionThresholdEntries;
+    if (threshold <= 0) return;
+    const storage = this.disk.storage;
+    const applied = this.kv.appliedIndex;
+    const snapshotIndex = storage.snapshot().metadata.index;
+    if (applied - snapshotIndex < threshold || applied > storage.lastIndex()) return;
+    const compactIndex = Math.max(storage.firstIndex() - 1, applied - this.settings.compactionKeepEntries);
+    this.disk.compact(applied, this.confState, this.kv.snapshot(), compactIndex);
+    this.hooks.trace(6, this.id, applied, compactIndex);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The default application of a store member: the MVCC state machine on the member's LevelDB
+ * (sublevel "mvcc") and the etcd v3 API over the member's Consensus.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { StoreApplication, StoreApplicationContext } from '../member/application.js';
+import { type MvccDatabase, MvccStore } from '../mvcc/store.js';
+import { EtcdApi } from './server.js';
+
+/** Name of the LevelDB sublevel the MVCC store owns. */
+export const MVCC_SUBLEVEL = 'mvcc';
+
+/** Builds the etcd application of a member (a StoreApplicationFactory). */
+export async function createEtcdApplication(context: StoreApplicationContext): Promise<StoreApplication> {
+  const db: MvccDatabase = context.db.sublevel<Buffer, Buffer>(MVCC_SUBLEVEL, {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+  });
+  // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds.
+  const minLeaseTtlSeconds = Math.max(1, Math.ceil((1.5 * context.electionTimeoutMs) / 1000));
+  const store = new MvccStore({ db, minLeaseTtlSeconds });
+  await store.open();
+  let api: EtcdApi | null = null;
+  return {
+    stateMachine: store,
+    addServices(server: grpc.Server, consensus): void {
+      api = new EtcdApi({
+        consensus,
+        store,
+        limits: { maxRequestBytes: context.maxRequestBytes, quotaBackendBytes: context.quotaBackendBytes },
+        logger: context.logger.child({ component: 'etcd-api' }),
+        grpcHandled: context.metrics.grpcServerHandled,
+      });
+      api.addTo(server);
+    },
+    async close(): Promise<void> {
+      api?.close();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type StoreMember, startStoreMember, StoreErrorCode } from '@navarch/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually, freePort, type KvStateMachine, kvApplication, putRequest, quietLogger } from './raftnode-harness.js';
+
+interface Cluster {
+  dirs: string[];
+  peerPorts: number[];
+  initialCluster: string;
+  members: (StoreMember | undefined)[];
+  machines: Map<number, KvStateMachine>;
+}
+
+const running: Cluster[] = [];
+
+async function newCluster(size: number): Promise<Cluster> {
+  const base = mkdtempSync(join(tmpdir(), 'navarch-member-'));
+  const dirs = Array.from({ length: size }, (_, i) => join(base, `m${i}`));
+  const peerPorts: number[] = [];
+  for (let i = 0; i < size; i++) peerPorts.push(await freePort());
+  const initialCluster = peerPorts.map((port, i) => `m${i}=http://127.0.0.1:${port}`).join(',');
+  const cluster: Cluster = { dirs, peerPorts, initialCluster, members: [], machines: new Map() };
+  running.push(cluster);
+  return cluster;
+}
+
+async function startMember(cluster: Cluster, i: number, extra: Record<string, unknown> = {}): Promise<StoreMember> {
+  const member = await startStoreMember({
+    name: `m${i}`,
+    dataDir: cluster.dirs[i]!,
+    listenClientUrls: ['http://127.0.0.1:0'],
+    listenPeerUrls: [`http://127.0.0.1:${cluster.peerPorts[i]}`],
+    initialCluster: cluster.initialCluster,
+    heartbeatIntervalMs: 20,
+    electionTimeoutMs: 200,
+    snapshotCount: 50,
+    application: kvApplication(cluster.machines),
+    logger: quietLogger,
+    ...extra,
+  });
+  cluster.members[i] = member;
+  return member;
+}
+
+function leaderOf(cluster: Cluster): StoreMember | undefined {
+  return cluster.members.find((m) => m && m.consensus.status().leaderId === m.memberId);
+}
+
+afterEach(async () => {
+  for (const cluster of running.splice(0)) {
+    await Promise.all(cluster.members.map((m) => m?.stop()));
+    rmSync(join(cluster.dirs[0]!, '..'), { recursive: true, force: true });
+  }
+});
+
+describe('store member (3 members in one process)', () => {
+  it('elects a leader, replicates writes proposed on any member, and serves linearizable reads', async () => {
+    const cluster = await newCluster(3);
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    const leader = leaderOf(cluster);
+    expect(leader).toBeDefined();
+    const follower = cluster.members.find((m) => m !== leader)!;
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? follower : leader!).consensus.propose(putRequest(`k${i}`, `v${i}`))),
+    );
+    expect(results).toHaveLength(50);
+    // Every member reaches the same state after a read barrier, in the same order.
+    for (const member of cluster.members) {
+      await member!.consensus.readIndex();
+      const sm = cluster.machines.get(member!.memberId)!;
+      expect(sm.data.get('k49')).toBe('v49');
+    }
+    const logs = cluster.members.map((m) => cluster.machines.get(m!.memberId)!.log.join('|'));
+    expect(new Set(logs).size).toBe(1);
+    expect(follower.consensus.members().map((m) => m.name)).toEqual(
+      expect.arrayContaining(['m0', 'm1', 'm2']),
+    );
+  });
+
+  it('keeps every acknowledged write across a full restart and compacts its log', async () => {
+    const cluster = await newCluster(3);
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    for (let i = 0; i < 120; i++) await cluster.members[i % 3]!.consensus.propose(putRequest(`k${i}`, `v${i}`));
+    await Promise.all(cluster.members.map((m) => m!.stop()));
+    cluster.machines.clear();
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    await cluster.members[0]!.consensus.readIndex();
+    const sm = cluster.machines.get(cluster.members[0]!.memberId)!;
+    for (let i = 0; i < 120; i++) expect(sm.data.get(`k${i}`)).toBe(`v${i}`);
+    const text = await cluster.members[0]!.metrics.metrics();
+    expect(text).toMatch(/navarch_store_has_leader 1/);
+  });
+
+  it('catches a member up with a streamed snapshot after the log was compacted', async () => {
+    const cluster = await newCluster(3);
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    await cluster.members[2]!.stop();
+    cluster.members[2] = undefined;
+    for (let i = 0; i < 200; i++) await cluster.members[i % 2]!.consensus.propose(putRequest(`s${i}`, `v${i}`));
+    const restarted = await startMember(cluster, 2);
+    await restarted.ready;
+    await restarted.consensus.readIndex();
+    const sm = cluster.machines.get(restarted.memberId)!;
+    expect(sm.data.get('s199')).toBe('v199');
+    const leader = leaderOf(cluster)!;
+    const text = await leader.metrics.metrics();
+    expect(text).toMatch(/navarch_store_network_snapshot_send_total\{[^}]*outcome="success"[^}]*\} [1-9]/);
+  });
+
+  it('adds a learner that joins with --initial-cluster-state existing, promotes it, then removes it', async () => {
+    const cluster = await newCluster(3);
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    for (let i = 0; i < 10; i++) await cluster.members[0]!.consensus.propose(putRequest(`a${i}`, 'x'));
+    const port = await freePort();
+    const peerUrl = `http://127.0.0.1:${port}`;
+    const added = await cluster.members[1]!.consensus.addMember([peerUrl], true);
+    expect(added.isLearner).toBe(true);
+    cluster.dirs.push(join(cluster.dirs[0]!, '..', 'm3'));
+    cluster.peerPorts.push(port);
+    const joiner = await startMember(cluster, 3, {
+      initialCluster: `${cluster.initialCluster},m3=${peerUrl}`,
+      initialClusterState: 'existing',
+    });
+    expect(joiner.memberId).toBe(added.id);
+    await joiner.ready;
+    await eventually('learner catches up', () => cluster.machines.get(joiner.memberId)?.data.get('a9') === 'x');
+    const leader = leaderOf(cluster)!;
+    await eventually('learner promoted', () => false, 0).catch(() => undefined);
+    await leader.consensus.promoteMember(joiner.memberId);
+    expect(leader.consensus.members().find((m) => m.id === joiner.memberId)?.isLearner).toBe(false);
+    await leader.consensus.removeMember(joiner.memberId);
+    expect(leader.consensus.members().map((m) => m.id)).not.toContain(joiner.memberId);
+  });
+
+  it('refuses a data dir that belongs to another cluster and writes nothing', async () => {
+    const cluster = await newCluster(1);
+    const member = await startMember(cluster, 0);
+    await member.ready;
+    await member.stop();
+    cluster.members[0] = undefined;
+    const otherPort = await freePort();
+    await expect(
+      startStoreMember({
+        name: 'm0',
+        dataDir: cluster.dirs[0]!,
+        listenClientUrls: ['http://127.0.0.1:0'],
+        listenPeerUrls: [`http://127.0.0.1:${otherPort}`],
+        initialClusterToken: 'another-cluster',
+        application: kvApplication(cluster.machines),
+        logger: quietLogger,
+      }),
+    ).rejects.toMatchObject({ code: StoreErrorCode.DataDirMismatch });
+    // The original member still starts from its data dir.
+    const again = await startMember(cluster, 0);
+    await again.ready;
+    expect(again.memberId).toBe(member.memberId);
+  });
+});
