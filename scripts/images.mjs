@@ -17,7 +17,9 @@
  *   navarch/busybox          FROM scratch, Debian's busybox-static with its applet links
  *   navarch/debian:bookworm  debootstrap minbase import; only when debian:bookworm-slim is absent
  *   navarch/node-base        base + docker.io, iptables, iproute2, tini + the host's Node.js 20
- *   navarch/node             node-base + Navarch's built code + the node entrypoint
+ *   navarch/node-deps        node-base + the production node_modules (its own image so that a
+ *                            code change neither re-sends nor re-copies the dependencies)
+ *   navarch/node             node-deps + Navarch's built code + the node entrypoint
  *
  * Concurrent runs serialise on a lock file (flock); a run interrupted half-way leaves only
  * scratch directories under .navarch-cache/images, which the next run clears. Tags are only
@@ -49,6 +51,7 @@ export const IMAGES = Object.freeze({
   busybox: 'navarch/busybox:latest',
   debian: 'navarch/debian:bookworm',
   nodeBase: 'navarch/node-base:latest',
+  nodeDeps: 'navarch/node-deps:latest',
   node: 'navarch/node:latest',
 });
 
@@ -70,6 +73,7 @@ function run(cmd, args, { input, env, quiet = false, cwd } = {}) {
     let stderr = '';
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
+      if (!quiet && process.env.NAVARCH_IMAGES_VERBOSE === '1') process.stderr.write(chunk);
     });
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -448,41 +452,56 @@ const recipes = [
     },
   },
   {
-    name: IMAGES.node,
+    name: IMAGES.nodeDeps,
     deps: [IMAGES.nodeBase],
     inputs: async (ctx) => {
       const hash = new InputsHash()
         .add('base', ctx.images.get(IMAGES.nodeBase)?.id ?? 'missing')
-        .file('deploy/images/node/Dockerfile')
-        .file('deploy/images/node/entrypoint.sh')
-        .file('package.json');
-      const app = await appFiles();
-      for (const file of app.files) hash.add(file, await fs.readFile(path.join(root, file)));
+        .file('deploy/images/node-deps/Dockerfile');
+      ctx.app ??= await appFiles();
       // node_modules is keyed by package versions, as the lock file keys it.
-      for (const [dir, version] of app.modules) hash.add(dir, version);
-      ctx.app = app;
+      for (const [dir, version] of ctx.app.modules) hash.add(dir, version);
+      return hash.digest();
+    },
+    async build(ctx, hash) {
+      const dir = path.join(cacheDir, 'node-deps');
+      await clearDir(dir);
+      const app = ctx.app ?? (await appFiles());
+      const depsDir = path.join(dir, 'deps/opt/navarch');
+      // Copy each top-level dependency directory once (nested node_modules come along).
+      const copied = [];
+      for (const moduleDir of [...app.modules.keys()].sort()) {
+        if (copied.some((done) => moduleDir.startsWith(`${done}/`))) continue;
+        await copyTree(path.join(root, moduleDir), path.join(depsDir, moduleDir), { link: true });
+        copied.push(moduleDir);
+      }
+      await fs.copyFile(path.join(root, 'deploy/images/node-deps/Dockerfile'), path.join(dir, 'Dockerfile'));
+      ctx.log(`staged ${copied.length} dependency trees`);
+      await dockerBuild(this.name, hash, dir, { BASE: IMAGES.nodeBase });
+      await clearDir(dir);
+    },
+  },
+  {
+    name: IMAGES.node,
+    deps: [IMAGES.nodeDeps],
+    inputs: async (ctx) => {
+      const hash = new InputsHash()
+        .add('base', ctx.images.get(IMAGES.nodeDeps)?.id ?? 'missing')
+        .file('deploy/images/node/Dockerfile')
+        .file('deploy/images/node/entrypoint.sh');
+      ctx.app ??= await appFiles();
+      for (const file of ctx.app.files) hash.add(file, await fs.readFile(path.join(root, file)));
       return hash.digest();
     },
     async build(ctx, hash) {
       const dir = path.join(cacheDir, 'node');
       await clearDir(dir);
       const app = ctx.app ?? (await appFiles());
-      // Two trees, two layers: deps/ (node_modules, changes rarely, reused from the build
-      // cache) and app/ (the code, workspace links, bin wrappers).
-      const appDir = path.join(dir, 'app');
-      const depsDir = path.join(dir, 'deps');
+      const appDir = path.join(dir, 'rootfs/opt/navarch');
       for (const file of app.files) {
         const target = path.join(appDir, file);
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.copyFile(path.join(root, file), target);
-      }
-      // Copy each top-level dependency directory once (nested node_modules come along).
-      const dirs = [...app.modules.keys()].sort();
-      const copied = [];
-      for (const moduleDir of dirs) {
-        if (copied.some((done) => moduleDir.startsWith(`${done}/`))) continue;
-        await copyTree(path.join(root, moduleDir), path.join(depsDir, moduleDir), { link: true });
-        copied.push(moduleDir);
       }
       // Workspace links, as npm makes them, and a PATH wrapper per "bin" entry.
       await fs.mkdir(path.join(appDir, 'bin'), { recursive: true });
@@ -498,10 +517,13 @@ const recipes = [
           await fs.chmod(wrapper, 0o755);
         }
       }
+      const entrypoint = path.join(dir, 'rootfs/usr/local/bin/navarch-node-entrypoint');
+      await fs.mkdir(path.dirname(entrypoint), { recursive: true });
+      await fs.copyFile(path.join(root, 'deploy/images/node/entrypoint.sh'), entrypoint);
+      await fs.chmod(entrypoint, 0o755);
       await fs.copyFile(path.join(root, 'deploy/images/node/Dockerfile'), path.join(dir, 'Dockerfile'));
-      await fs.copyFile(path.join(root, 'deploy/images/node/entrypoint.sh'), path.join(dir, 'entrypoint.sh'));
-      await fs.chmod(path.join(dir, 'entrypoint.sh'), 0o755);
-      await dockerBuild(this.name, hash, dir, { BASE: IMAGES.nodeBase });
+      ctx.log(`staged ${app.files.length} files`);
+      await dockerBuild(this.name, hash, dir, { BASE: IMAGES.nodeDeps });
       await clearDir(dir);
     },
   },
@@ -535,7 +557,8 @@ function exitCode(child) {
 
 /** `docker build` with the cache labels; the classic builder, so no BuildKit is needed. */
 async function dockerBuild(name, hash, contextDir, buildArgs = {}) {
-  const args = ['build', '--network', 'host', '--quiet', '--force-rm'];
+  const args = ['build', '--network', 'host', '--force-rm'];
+  if (process.env.NAVARCH_IMAGES_VERBOSE !== '1') args.push('--quiet');
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
   args.push('--label', `${IMAGE_LABEL}=${name}`, '--label', `${INPUTS_HASH_LABEL}=${hash}`, '-t', name, '.');
   await run(docker, args, { cwd: contextDir, env: { DOCKER_BUILDKIT: '0' } });
@@ -588,7 +611,8 @@ export async function ensureImages({ only, force = false, check = false, log = (
     if (current && current.labels[INPUTS_HASH_LABEL] === hash && !forced) status = 'cached';
     else if (check) status = current ? 'stale' : 'missing';
     else {
-      log(`building ${recipe.name}${current ? ' (inputs changed)' : ''}`);
+      const why = !current ? '' : forced ? ' (forced)' : ' (inputs changed)';
+      log(`building ${recipe.name}${why}`);
       await fs.mkdir(cacheDir, { recursive: true });
       await recipe.build(ctx, hash);
       status = 'built';
@@ -600,6 +624,12 @@ export async function ensureImages({ only, force = false, check = false, log = (
     if (recipe.name === IMAGES.debian) ctx.base = { ref: IMAGES.debian, id: after?.id ?? 'missing' };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     results.push({ name: recipe.name, status, sizeBytes: after?.sizeBytes ?? 0, seconds });
+  }
+  if (results.some((r) => r.status === 'built')) {
+    // Replaced images that something still used when they were replaced are dangling now.
+    await run(docker, ['image', 'prune', '--force', '--filter', `label=${IMAGE_LABEL}`], {
+      quiet: true,
+    }).catch(() => {});
   }
   return results;
 }

@@ -28,10 +28,51 @@ export interface TestPki {
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'navctl-pki-'));
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=navctl-test-ca']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=navctl-test-ca',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
   return {
     dir,
     caCert: readFileSync(join(dir, 'ca.crt'), 'utf8'),
@@ -53,7 +94,16 @@ interface Parsed {
 }
 
 function status(code: number, reason: string, message: string, details?: Record<string, unknown>) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details ? { details } : {}) };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+    ...(details ? { details } : {}),
+  };
 }
 
 function qualified(info: ResourceInfo): string {
@@ -61,7 +111,10 @@ function qualified(info: ResourceInfo): string {
 }
 
 function matchLabels(selector: string, labels: Record<string, string>): boolean {
-  for (const term of selector.split(',').map((t) => t.trim()).filter((t) => t)) {
+  for (const term of selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t)) {
     let m = /^([^!=]+)!=(.*)$/.exec(term);
     if (m) {
       if (labels[m[1] as string] === m[2]) return false;
@@ -88,7 +141,9 @@ function fieldValue(o: Obj, path: string): unknown {
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -99,7 +154,10 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 function jsonPatch(target: Obj, ops: Array<{ op: string; path: string; value?: unknown }>): Obj {
   const doc = structuredClone(target) as unknown as Record<string, unknown>;
   for (const op of ops) {
-    const parts = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = op.path
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = parts.pop() as string;
     let parent: Record<string, unknown> | unknown[] = doc;
     for (const p of parts) parent = (parent as Record<string, unknown>)[p] as Record<string, unknown>;
@@ -148,12 +206,20 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
   let uid = 0;
   const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-  const served = WELL_KNOWN_RESOURCES.filter((r) =>
-    ['', 'apps', 'autoscaling', 'networking.k8s.io', 'batch'].includes(r.group) && r.resource !== 'bindings',
+  const served = WELL_KNOWN_RESOURCES.filter(
+    (r) =>
+      ['', 'apps', 'autoscaling', 'networking.k8s.io', 'batch'].includes(r.group) &&
+      r.resource !== 'bindings',
   );
-  const key = (info: ResourceInfo, ns: string | undefined, name: string) => `${info.resource}/${info.namespaced ? (ns ?? '') : ''}/${name}`;
+  const key = (info: ResourceInfo, ns: string | undefined, name: string) =>
+    `${info.resource}/${info.namespaced ? (ns ?? '') : ''}/${name}`;
   const emit = (info: ResourceInfo, type: string, object: Obj) => {
-    history.push({ rv: Number(object.metadata.resourceVersion), info, type, object: structuredClone(object) });
+    history.push({
+      rv: Number(object.metadata.resourceVersion),
+      info,
+      type,
+      object: structuredClone(object),
+    });
     for (const l of listeners) {
       if (l.info === info && (l.ns === undefined || l.ns === object.metadata.namespace)) l.fn(type, object);
     }
@@ -166,13 +232,19 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
     status: { phase: 'Active' },
   });
 
-  const app: FastifyInstance = Fastify({ https: { key: pki.serverKey, cert: pki.serverCert }, logger: false });
+  const app: FastifyInstance = Fastify({
+    https: { key: pki.serverKey, cert: pki.serverCert },
+    logger: false,
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const parse = (url: string): Parsed | undefined => {
     const path = url.split('?')[0] as string;
-    const parts = path.split('/').filter((p) => p).map(decodeURIComponent);
+    const parts = path
+      .split('/')
+      .filter((p) => p)
+      .map(decodeURIComponent);
     let group = '';
     let version: string | undefined;
     if (parts[0] === 'api') {
@@ -184,7 +256,7 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
       parts.splice(0, 3);
     } else return undefined;
     let namespace: string | undefined;
-    if (parts[0] === 'namespaces' && parts.length >= 3) {
+    if ((parts[0] as string) === 'namespaces' && parts.length >= 3) {
       namespace = parts[1];
       parts.splice(0, 2);
     }
@@ -199,7 +271,10 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
     return {
       ...t,
       metadata: { resourceVersion: rv },
-      rows: t.rows.map((r) => ({ ...r, object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: r.object?.metadata } })),
+      rows: t.rows.map((r) => ({
+        ...r,
+        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: r.object?.metadata },
+      })),
     };
   };
 
@@ -210,24 +285,57 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
     }
   });
 
-  app.get('/version', async () => ({ major: '1', minor: '32', gitVersion: 'v1.32.0-fake', platform: 'linux/amd64' }));
+  app.get('/version', async () => ({
+    major: '1',
+    minor: '32',
+    gitVersion: 'v1.32.0-fake',
+    platform: 'linux/amd64',
+  }));
   app.get('/api', async () => ({ kind: 'APIVersions', versions: ['v1'] }));
   app.get('/apis', async () => {
-    const groups = [...new Set(served.filter((r) => r.group).map((r) => `${r.group}/${r.version}`))].map((gv) => {
-      const [name, version] = gv.split('/') as [string, string];
-      return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-    });
+    const groups = [...new Set(served.filter((r) => r.group).map((r) => `${r.group}/${r.version}`))].map(
+      (gv) => {
+        const [name, version] = gv.split('/') as [string, string];
+        return {
+          name,
+          versions: [{ groupVersion: gv, version }],
+          preferredVersion: { groupVersion: gv, version },
+        };
+      },
+    );
     return { kind: 'APIGroupList', apiVersion: 'v1', groups };
   });
   const resourceList = (group: string, version: string, reply: FastifyReply) => {
     const list = served.filter((r) => r.group === group && r.version === version);
-    if (list.length === 0) return reply.code(404).send(status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (list.length === 0)
+      return reply
+        .code(404)
+        .send(status(404, 'NotFound', 'the server could not find the requested resource'));
     return {
       kind: 'APIResourceList',
       groupVersion: group ? `${group}/${version}` : version,
       resources: list.flatMap((r) => [
-        { name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, shortNames: r.shortNames, categories: r.categories },
-        ...(r.resource === 'deployments' ? [{ name: 'deployments/scale', namespaced: true, kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }] : []),
+        {
+          name: r.resource,
+          singularName: r.singular,
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: r.verbs,
+          shortNames: r.shortNames,
+          categories: r.categories,
+        },
+        ...(r.resource === 'deployments'
+          ? [
+              {
+                name: 'deployments/scale',
+                namespaced: true,
+                kind: 'Scale',
+                group: 'autoscaling',
+                version: 'v1',
+                verbs: ['get', 'patch', 'update'],
+              },
+            ]
+          : []),
       ]),
     };
   };
@@ -237,11 +345,18 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
   );
 
   const notFound = (info: ResourceInfo, name: string) =>
-    status(404, 'NotFound', `${qualified(info)} "${name}" not found`, { name, group: info.group, kind: info.resource });
+    status(404, 'NotFound', `${qualified(info)} "${name}" not found`, {
+      name,
+      group: info.group,
+      kind: info.resource,
+    });
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const p = parse(req.url);
-    if (!p) return reply.code(404).send(status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!p)
+      return reply
+        .code(404)
+        .send(status(404, 'NotFound', 'the server could not find the requested resource'));
     const { info, name, subresource } = p;
     const ns = info.namespaced ? p.namespace : undefined;
     const query = req.query as Record<string, string | undefined>;
@@ -251,7 +366,8 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
 
     if (req.method === 'GET' && name === undefined) {
       const items = [...store.values()].filter((o) => {
-        if (o.kind !== info.kind || (info.group && !String(o.apiVersion).startsWith(info.group))) return false;
+        if (o.kind !== info.kind || (info.group && !String(o.apiVersion).startsWith(info.group)))
+          return false;
         if (ns !== undefined && o.metadata.namespace !== ns) return false;
         if (query.labelSelector && !matchLabels(query.labelSelector, o.metadata.labels ?? {})) return false;
         for (const term of (query.fieldSelector ?? '').split(',').filter((t) => t)) {
@@ -260,27 +376,53 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
         }
         return true;
       });
-      items.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+      items.sort((a, b) =>
+        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace}/${b.metadata.name}`,
+        ),
+      );
       if (query.watch === 'true' || query.watch === '1') {
         reply.hijack();
         reply.raw.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         const send = (type: string, object: Obj) => {
-          if (query.fieldSelector?.startsWith('metadata.name=') && object.metadata.name !== query.fieldSelector.slice(14)) return;
-          const payload = table(req) ? asTable(info, [object], String(object.metadata.resourceVersion)) : object;
+          if (
+            query.fieldSelector?.startsWith('metadata.name=') &&
+            object.metadata.name !== query.fieldSelector.slice(14)
+          )
+            return;
+          const payload = table(req)
+            ? asTable(info, [object], String(object.metadata.resourceVersion))
+            : object;
           reply.raw.write(`${JSON.stringify({ type, object: payload })}\n`);
         };
         const from = query.resourceVersion ? Number(query.resourceVersion) : undefined;
         if (from === undefined) for (const o of items) send('ADDED', o);
-        else for (const h of history) if (h.rv > from && h.info === info && (ns === undefined || h.object.metadata.namespace === ns)) send(h.type, h.object);
+        else
+          for (const h of history)
+            if (h.rv > from && h.info === info && (ns === undefined || h.object.metadata.namespace === ns))
+              send(h.type, h.object);
         const listener = { info, ns, fn: send };
         listeners.add(listener);
         req.raw.on('close', () => listeners.delete(listener));
         return reply;
       }
-      if (table(req)) return reply.type('application/json;as=Table;v=v1;g=meta.k8s.io').send(asTable(info, items, String(revision)));
-      return { kind: `${info.kind}List`, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, metadata: { resourceVersion: String(revision) }, items };
+      if (table(req))
+        return reply
+          .type('application/json;as=Table;v=v1;g=meta.k8s.io')
+          .send(asTable(info, items, String(revision)));
+      return {
+        kind: `${info.kind}List`,
+        apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+        metadata: { resourceVersion: String(revision) },
+        items,
+      };
     }
-    if (name === undefined && req.method !== 'POST') return reply.code(405).send(status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    if (name === undefined && req.method !== 'POST')
+      return reply
+        .code(405)
+        .send(
+          status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+        );
 
     if (req.method === 'POST') {
       const object = JSON.parse(body ?? '{}') as Obj;
@@ -288,12 +430,33 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
       const objName = object.metadata.name ?? '';
       if (info.namespaced) {
         const nsName = ns ?? 'default';
-        if (!store.has(`namespaces//${nsName}`)) return reply.code(404).send(status(404, 'NotFound', `namespaces "${nsName}" not found`, { name: nsName, kind: 'namespaces' }));
+        if (!store.has(`namespaces//${nsName}`))
+          return reply.code(404).send(
+            status(404, 'NotFound', `namespaces "${nsName}" not found`, {
+              name: nsName,
+              kind: 'namespaces',
+            }),
+          );
         object.metadata.namespace = nsName;
       }
-      if (!objName) return reply.code(422).send(status(422, 'Invalid', `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`));
+      if (!objName)
+        return reply
+          .code(422)
+          .send(
+            status(
+              422,
+              'Invalid',
+              `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+            ),
+          );
       if (store.has(key(info, ns, objName))) {
-        return reply.code(409).send(status(409, 'AlreadyExists', `${qualified(info)} "${objName}" already exists`, { name: objName, group: info.group, kind: info.resource }));
+        return reply.code(409).send(
+          status(409, 'AlreadyExists', `${qualified(info)} "${objName}" already exists`, {
+            name: objName,
+            group: info.group,
+            kind: info.resource,
+          }),
+        );
       }
       object.apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
       object.kind = info.kind;
@@ -310,14 +473,27 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
     if (!existing) return reply.code(404).send(notFound(info, name as string));
     if (req.method === 'GET') {
       if (subresource === 'scale') {
-        return { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name, namespace: ns }, spec: { replicas: (existing.spec as { replicas?: number })?.replicas ?? 1 } };
+        return {
+          kind: 'Scale',
+          apiVersion: 'autoscaling/v1',
+          metadata: { name, namespace: ns },
+          spec: { replicas: (existing.spec as { replicas?: number })?.replicas ?? 1 },
+        };
       }
-      if (table(req)) return reply.type('application/json;as=Table;v=v1;g=meta.k8s.io').send(asTable(info, [existing], String(existing.metadata.resourceVersion)));
+      if (table(req))
+        return reply
+          .type('application/json;as=Table;v=v1;g=meta.k8s.io')
+          .send(asTable(info, [existing], String(existing.metadata.resourceVersion)));
       return existing;
     }
     const store1 = (updated: Obj) => {
-      updated.metadata = { ...updated.metadata, uid: existing.metadata.uid, creationTimestamp: existing.metadata.creationTimestamp };
-      if (JSON.stringify(updated.spec) !== JSON.stringify(existing.spec)) updated.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+      updated.metadata = {
+        ...updated.metadata,
+        uid: existing.metadata.uid,
+        creationTimestamp: existing.metadata.creationTimestamp,
+      } as Obj['metadata'];
+      if (JSON.stringify(updated.spec) !== JSON.stringify(existing.spec))
+        updated.metadata.generation = (existing.metadata.generation ?? 1) + 1;
       if (dryRun) return updated;
       updated.metadata.resourceVersion = String(++revision);
       store.set(key(info, ns, name as string), updated);
@@ -328,9 +504,18 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
       const object = JSON.parse(body ?? '{}') as Obj;
       const rv = object.metadata?.resourceVersion;
       if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
-        return reply.code(409).send(status(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(info)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: info.group, kind: info.resource }));
+        return reply
+          .code(409)
+          .send(
+            status(
+              409,
+              'Conflict',
+              `Operation cannot be fulfilled on ${qualified(info)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+              { name, group: info.group, kind: info.resource },
+            ),
+          );
       }
-      return store1({ ...object, apiVersion: existing.apiVersion, kind: existing.kind });
+      return store1({ ...object, apiVersion: existing.apiVersion, kind: existing.kind } as Obj);
     }
     if (req.method === 'PATCH') {
       const type = String(req.headers['content-type'] ?? '');
@@ -341,13 +526,33 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
           const replicas = (patch as { spec?: { replicas?: number } }).spec?.replicas;
           patched = mergePatch(existing, { spec: { replicas } }) as Obj;
           store1(patched);
-          return { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name, namespace: ns }, spec: { replicas } };
+          return {
+            kind: 'Scale',
+            apiVersion: 'autoscaling/v1',
+            metadata: { name, namespace: ns },
+            spec: { replicas },
+          };
         }
         if (type.startsWith('application/json-patch+json')) patched = jsonPatch(existing, patch as never);
-        else if (type.startsWith('application/merge-patch+json') || type.startsWith('application/strategic-merge-patch+json')) patched = mergePatch(existing, patch) as Obj;
-        else return reply.code(415).send(status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`));
+        else if (
+          type.startsWith('application/merge-patch+json') ||
+          type.startsWith('application/strategic-merge-patch+json')
+        )
+          patched = mergePatch(existing, patch) as Obj;
+        else
+          return reply
+            .code(415)
+            .send(
+              status(
+                415,
+                'UnsupportedMediaType',
+                `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`,
+              ),
+            );
       } catch (err) {
-        return reply.code(400).send(status(400, 'BadRequest', `error decoding patch: ${(err as Error).message}`));
+        return reply
+          .code(400)
+          .send(status(400, 'BadRequest', `error decoding patch: ${(err as Error).message}`));
       }
       if (JSON.stringify(patched) === JSON.stringify(existing)) return existing;
       return store1(patched);
@@ -358,11 +563,24 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
       if (info.resource === 'namespaces') {
         for (const [k, o] of store) if (o.metadata.namespace === name) store.delete(k);
       }
-      const deleted = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(++revision) } };
+      const deleted = {
+        ...existing,
+        metadata: { ...existing.metadata, resourceVersion: String(++revision) },
+      };
       emit(info, 'DELETED', deleted);
-      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: info.group, kind: info.resource, uid: existing.metadata.uid } };
+      return {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, group: info.group, kind: info.resource, uid: existing.metadata.uid },
+      };
     }
-    return reply.code(405).send(status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    return reply
+      .code(405)
+      .send(
+        status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+      );
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/api/v1/*', handler });
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/apis/:group/:version/*', handler });

@@ -1,21 +1,36 @@
 #!/bin/bash
 # Entrypoint of navarch/node (runs under tini, which reaps and forwards signals).
 #
+# 0. Removes the default route: a node sees its cluster network and nothing beyond.
 # 1. Starts the node's own Docker engine: overlay2 on the /var/lib/docker volume (vfs, slow,
 #    only if that path is itself on overlayfs, i.e. the volume is missing), no outside DNS
 #    for inner containers, no registry mirrors: images reach a node by `docker load`, never
 #    by a pull.
 # 2. Once the engine answers, starts `navarch agent` if this build of navarch has it;
 #    otherwise just keeps the engine running.
-# SIGTERM stops the agent first, then the engine (which stops the inner containers).
+# SIGTERM stops the agent first, then the engine, which gives the inner containers 5 s to
+# stop (within `docker stop`'s default 10 s for the node).
 #
 # Environment:
 #   NAVARCH_DOCKERD_ARGS  extra dockerd flags (e.g. "--bip 10.10.0.1/24").
 #   NAVARCH_AGENT_ARGS    flags for `navarch agent` (word-split by the shell).
 #   NAVARCH_NO_AGENT=1    never start the agent (the e2e suites drive the engine directly).
+#   NAVARCH_KEEP_DEFAULT_ROUTE=1  keep the default route (a node on a routed network).
 set -eu
 
 log() { echo "navarch-node: $*" >&2; }
+
+# A node reaches only its cluster network: Docker gives even an `internal` network a
+# default route (through a gateway that forwards nowhere), so drop it; with no default
+# route, a packet for an address beyond the cluster fails on the node itself.
+if [ "${NAVARCH_KEEP_DEFAULT_ROUTE:-}" != 1 ]; then
+  ip route del default 2>/dev/null || true
+  ip -6 route del default 2>/dev/null || true
+  if ip route show default | grep -q . || ip -6 route show default | grep -q .; then
+    log "could not remove the default route (needs CAP_NET_ADMIN)"
+    exit 1
+  fi
+fi
 
 storage_driver=overlay2
 if [ "$(stat -f -c %T /var/lib/docker 2>/dev/null || echo unknown)" = overlayfs ]; then
@@ -37,6 +52,7 @@ dockerd \
   --host=unix:///var/run/docker.sock \
   --storage-driver="$storage_driver" \
   --dns=127.0.0.1 \
+  --shutdown-timeout=5 \
   $cgroup_flag \
   ${NAVARCH_DOCKERD_ARGS:-} \
   >/var/log/dockerd.log 2>&1 &
@@ -44,6 +60,7 @@ dockerd_pid=$!
 agent_pid=
 
 stop() {
+  local status=${1:-0}
   log "stopping"
   if [ -n "$agent_pid" ]; then
     kill -TERM "$agent_pid" 2>/dev/null || true
@@ -51,7 +68,7 @@ stop() {
   fi
   kill -TERM "$dockerd_pid" 2>/dev/null || true
   wait "$dockerd_pid" 2>/dev/null || true
-  exit 0
+  exit "$status"
 }
 trap stop TERM INT
 
@@ -71,7 +88,8 @@ until docker version --format '{{.Server.Version}}' >/dev/null 2>&1; do
 done
 log "docker engine ready (storage driver $storage_driver)"
 
-if [ "${NAVARCH_NO_AGENT:-}" != 1 ] && navarch agent --help >/dev/null 2>&1; then
+# `navarch agent --help` would succeed either way (the top-level help); look in the list.
+if [ "${NAVARCH_NO_AGENT:-}" != 1 ] && navarch --help 2>/dev/null | grep -Eq '^ +agent( |$)'; then
   # shellcheck disable=SC2086
   navarch agent ${NAVARCH_AGENT_ARGS:-} &
   agent_pid=$!
@@ -81,10 +99,11 @@ else
 fi
 
 # Wait for whichever ends first (the TERM trap interrupts `wait`); the node stops with it.
+status=0
 if [ -n "$agent_pid" ]; then
-  wait -n "$dockerd_pid" "$agent_pid" || true
+  wait -n "$dockerd_pid" "$agent_pid" || status=$?
 else
-  wait "$dockerd_pid" || true
+  wait "$dockerd_pid" || status=$?
 fi
-log "dockerd or the agent exited; stopping the node"
-stop
+log "dockerd or the agent exited (status $status); stopping the node"
+stop "$((status == 0 ? 1 : status))"

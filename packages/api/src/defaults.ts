@@ -12,20 +12,16 @@ import { Buffer } from 'node:buffer';
 import type { Deployment, ReplicaSet } from './types/apps.js';
 import type { HorizontalPodAutoscaler, HPAScalingRules } from './types/autoscaling.js';
 import type {
-  Container,
   Endpoints,
   Namespace,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
-  Pod,
-  PodSpec,
-  PodTemplateSpec,
-  Probe,
   Secret,
   Service,
 } from './types/core.js';
 import type { KubeObject } from './types/meta.js';
+import type { Container, Pod, PodSpec, PodTemplateSpec, Probe } from './types/pod.js';
 
 /** Defaults for Probe: timeout 1s, period 10s, success 1, failure 3; HTTP path `/` and scheme HTTP. */
 function defaultProbe(probe: Probe | undefined): void {
@@ -321,11 +317,22 @@ const DEFAULTERS: Record<string, Defaulter> = {
 
 /**
  * Defaults any object by its `kind`; kinds without defaults (ConfigMap, Event, Ingress,
- * Lease, unknown kinds) come back as an unchanged copy. Never mutates its argument.
+ * Lease, unknown kinds) come back as an unchanged copy. Never mutates its argument and never
+ * throws on JSON input: when a field has the wrong JSON type (a string where a list belongs)
+ * the per-kind defaulter may fail part-way, and then the undefaulted copy is returned so that
+ * validation reports the type error with its field path. The per-kind `defaultX` functions
+ * assume structurally well-typed input; this is the entry point for untrusted bodies.
  */
 export function applyDefaults<T extends KubeObject>(object: T): T {
-  const defaulter = DEFAULTERS[object.kind ?? ''];
-  return (defaulter === undefined ? structuredClone(object) : defaulter(object as never)) as T;
+  const kind = typeof object === 'object' && object !== null ? object.kind : undefined;
+  const defaulter = typeof kind === 'string' ? DEFAULTERS[kind] : undefined;
+  if (defaulter === undefined) return structuredClone(object);
+  try {
+    return defaulter(object as never) as T;
+  } catch (error) {
+    if (error instanceof TypeError) return structuredClone(object);
+    throw error;
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * selectors, and the kubectl-style table printers.
  */
 
+export { formatAge, humanDuration } from './age.js';
 export {
   applyDefaults,
   defaultDeployment,
@@ -51,6 +52,19 @@ export {
   type SelectorOperator,
   selectorFromSet,
 } from './labels.js';
+export {
+  buildTable,
+  formatEndpoints,
+  formatHPATargets,
+  formatServicePorts,
+  type IncludeObjectPolicy,
+  nodeRoles,
+  nodeStatus,
+  podStatusReason,
+  type TableOptions,
+  tableCells,
+  tableColumns,
+} from './printers.js';
 export {
   canonicalQuantity,
   compareQuantities,
@@ -103,12 +117,14 @@ export {
   unauthorizedStatus,
   unsupportedMediaTypeStatus,
 } from './status.js';
+export { formatTable, type TableTextOptions } from './table-text.js';
 export type * from './types/apps.js';
 export type * from './types/autoscaling.js';
 export type * from './types/coordination.js';
 export type * from './types/core.js';
 export type * from './types/meta.js';
 export type * from './types/networking.js';
+export type * from './types/pod.js';
 export { validateScaleReplicas } from './validation/apps.js';
 export { MAX_DATA_SIZE_BYTES } from './validation/config.js';
 export { deepEqual, FieldErrors, renderValue } from './validation/field.js';

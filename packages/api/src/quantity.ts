@@ -176,7 +176,8 @@ export function parseQuantity(input: string | number): Quantity {
   if (binary !== undefined) {
     format = 'BinarySI';
     unscaled *= 1024n ** BigInt(binary);
-  } else if (suffix.length > 1 || suffix === 'e' || suffix === 'E') {
+  } else if (suffix.length > 1) {
+    // Binary suffixes were handled above, so a longer suffix is an exponent (`e3`, `E-2`).
     format = 'DecimalExponent';
     const exponent = Number(suffix.slice(1));
     if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > MAX_EXPONENT) {

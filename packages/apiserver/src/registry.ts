@@ -275,6 +275,11 @@ export class Registry {
           { reason: 'FieldValueInvalid', message: `Invalid value: "${spec.clusterIP}": provided IP is not in the valid range. The range of valid IPs is ${this.allocator.serviceRange.text}`, field: 'spec.clusterIPs' },
         ]);
       }
+      if (await this.kv.get(ipKey(spec.clusterIP))) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          { reason: 'FieldValueInvalid', message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated`, field: 'spec.clusterIPs' },
+        ]);
+      }
       compares.push({ key: ipKey(spec.clusterIP), target: 'mod', equals: 0 });
       writes.push({ put: ipKey(spec.clusterIP), value: owner });
     } else {
@@ -299,6 +304,7 @@ export class Registry {
     const newKeys = new Set<string>();
     const ports = (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[];
     const used = new Set<number>();
+    const requested = new Set<string>();
     for (const p of ports) {
       const protocol = String(p.protocol ?? 'TCP');
       if (!wantsNodePorts) {
@@ -310,6 +316,7 @@ export class Registry {
         if (typeof before?.nodePort === 'number') p.nodePort = before.nodePort;
       }
       if (p.nodePort === undefined) p.nodePort = await this.allocator.pickNodePort(protocol, used);
+      else if (typeof p.nodePort === 'number') requested.add(nodePortKey(p.nodePort, protocol));
       const port = Number(p.nodePort);
       if (!Number.isInteger(port) || port < this.allocator.nodePorts.min || port > this.allocator.nodePorts.max) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
@@ -321,6 +328,11 @@ export class Registry {
     }
     for (const k of newKeys) {
       if (oldKeys.has(k)) continue;
+      if (requested.has(k) && (await this.kv.get(k))) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          { reason: 'FieldValueInvalid', message: `Invalid value: ${k.slice(k.lastIndexOf('/') + 1)}: provided port is already allocated`, field: 'spec.ports[].nodePort' },
+        ]);
+      }
       compares.push({ key: k, target: 'mod', equals: 0 });
       writes.push({ put: k, value: owner });
     }

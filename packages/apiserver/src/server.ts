@@ -3,7 +3,7 @@
  * OpenAPI, health and metrics. `ApiServer` is a component with `start(signal)` and `ready`.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { parseCidr, parsePortRange, ServiceAllocator } from './allocator.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV2Protobuf, openApiV3GroupVersion, openApiV3Index, versionInfo } from './discovery.js';
@@ -60,7 +60,8 @@ type Query = Record<string, string | undefined>;
 function createApp(config: ApiServerConfig) {
   return Fastify({
     loggerInstance: config.log,
-    disableRequestLogging: true,
+    // Requests are logged once, with the Kubernetes verb and resource, by the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxRequestBodyBytes,
     https: { key: config.tls.keyPem, cert: config.tls.certPem },
     genReqId: () => randomBytes(8).toString('hex'),
@@ -328,6 +329,8 @@ export class ApiServer {
     const isWatch = p.watchPath || boolParam(query, 'watch');
     const verb = this.verbOf(req.method, p, isWatch);
     if (info) Object.assign(info, { verb, group: r.group, version: r.version, resource: r.plural, subresource: p.subresource ?? '' });
+    const contentType = String(req.headers['content-type'] ?? '');
+    if (contentType.includes('protobuf') || contentType.includes('cbor')) throw unsupportedMediaType(contentType);
     const dryRun = query.dryRun === 'All';
     const ns = r.namespaced ? p.namespace : undefined;
     if (r.namespaced && p.name !== undefined && ns === undefined) throw notFound(r.plural, r.group, p.name);

@@ -173,7 +173,9 @@ export class WatchCache {
     this.options.log.warn({ err, prefix: this.prefix }, 'store watch ended; reloading the watch cache');
     for (const s of this.subscribers) s.fail(err, false);
     this.subscribers.clear();
-    await this.storeWatch?.cancel().catch(() => undefined);
+    // The store already cancelled this watch; cancelling it again makes the etcd3 client
+    // receive a response for a watcher it no longer knows, which it throws on.
+    this.storeWatch = undefined;
     await this.start();
   }
 
@@ -230,9 +232,19 @@ export class WatchCache {
     let watch: StoreWatch | undefined;
     let cancelled = false;
     const cancel = () => {
+      if (cancelled) return;
       cancelled = true;
       void watch?.cancel().catch(() => undefined);
     };
+    try {
+      // A read at the revision fails exactly when the store has compacted it away; this gives
+      // a clean 410 rather than relying on how the client library reports a cancelled watch.
+      await this.kv.range(this.prefix, prefixEnd(this.prefix), 1, fromRevision);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      sink.fail(e, e.name === 'CompactedError');
+      return { cancel: () => undefined };
+    }
     try {
       watch = await this.kv.watch(
         this.prefix,
@@ -242,8 +254,9 @@ export class WatchCache {
         },
         (err) => {
           if (cancelled) return;
-          cancel();
-          sink.fail(err, err.name === 'CompactedError');
+          // The store ended the watch itself: do not cancel it again (see restart()).
+          cancelled = true;
+          sink.fail(err, err.name === 'CompactedError' || /Watcher canceled/.test(err.message));
         },
       );
     } catch (err) {

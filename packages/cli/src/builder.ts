@@ -12,7 +12,10 @@ export interface ResourceRequest {
 }
 
 /** Resolves a comma-separated type list; `all` expands to kubectl's `all` category. */
-export async function resolveTypes(factory: Factory, types: string): Promise<{ infos: ResourceInfo[]; usedAll: boolean }> {
+export async function resolveTypes(
+  factory: Factory,
+  types: string,
+): Promise<{ infos: ResourceInfo[]; usedAll: boolean }> {
   const infos: ResourceInfo[] = [];
   let usedAll = false;
   for (const type of types.split(',').filter((t) => t !== '')) {
@@ -46,7 +49,7 @@ export async function resolveResourceArgs(
   if (slashed.length > 0) {
     if (slashed.length !== args.length) {
       throw new CliError(
-        'there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. \'navctl get resource/<resource_name>\' instead of \'navctl get resource resource/<resource_name>\'',
+        "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'navctl get resource/<resource_name>' instead of 'navctl get resource resource/<resource_name>'",
       );
     }
     const requests: ResourceRequest[] = [];
@@ -54,7 +57,8 @@ export async function resolveResourceArgs(
       const slash = arg.indexOf('/');
       const type = arg.slice(0, slash);
       const name = arg.slice(slash + 1);
-      if (!type || !name) throw new CliError(`arguments in resource/name form must have a single resource and name`);
+      if (!type || !name)
+        throw new CliError(`arguments in resource/name form must have a single resource and name`);
       const info = await factory.client().discovery.resolve(type);
       const existing = requests.find((r) => r.info === info);
       if (existing) existing.names.push(name);

@@ -49,7 +49,9 @@ export class Factory {
 
   /** The kubeconfig files and their merge. */
   kubeconfig(): LoadedKubeconfig {
-    this.loadedKubeconfig ??= loadKubeconfig(this.flags.kubeconfig ? { explicitPath: this.flags.kubeconfig } : {});
+    this.loadedKubeconfig ??= loadKubeconfig(
+      this.flags.kubeconfig ? { explicitPath: this.flags.kubeconfig } : {},
+    );
     return this.loadedKubeconfig;
   }
 

@@ -3,6 +3,7 @@
  * manifest loading, merge arithmetic). The binary itself is `src/main.ts` (bundled to dist/navctl.mjs).
  */
 export { CliError, ExitSignal, formatError, formatStatusError } from './errors.js';
+export { type Io, io } from './io.js';
 export { type Manifest, parseManifests, readManifests } from './manifests.js';
 export {
   applyMergePatch,
@@ -29,4 +30,5 @@ export {
 } from './printers/output.js';
 export { cellText, labelsText, sortByJsonPath, type TableOptions, tableRows } from './printers/table.js';
 export { formatTable, TAB_MIN_WIDTH, TAB_PADDING, TabWriter } from './printers/tabwriter.js';
+export { buildProgram, runCli } from './program.js';
 export { NAVCTL_VERSION } from './version.js';

@@ -12,28 +12,8 @@ async function main(): Promise<void> {
     process.stdout.write(`Client Version: ${NAVCTL_VERSION}\n`);
     return;
   }
-  const { buildProgram, normaliseArgv } = await import('./program.js');
-  const program = buildProgram();
-  program.exitOverride();
-  try {
-    await program.parseAsync(normaliseArgv(argv), { from: 'user' });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      // Commander already printed its message (help, version, or a flag error).
-      const exitCode = (err as { exitCode?: number }).exitCode ?? 1;
-      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : exitCode === 0 ? 0 : 1;
-      return;
-    }
-    const { ExitSignal, formatError } = await import('./errors.js');
-    if (err instanceof ExitSignal) {
-      process.exitCode = err.exitCode;
-      return;
-    }
-    process.stderr.write(`${formatError(err)}\n`);
-    if (process.env.NAVCTL_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-    process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
-  }
+  const { runCli } = await import('./program.js');
+  process.exitCode = await runCli(argv);
 }
 
 void main();

@@ -39,25 +39,34 @@ function readStdin(): string {
 /** Parses one manifest text; `source` is used in error messages. */
 export function parseManifests(text: string, source: string): Manifest[] {
   const out: Manifest[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
     const error = doc.errors[0];
     if (error) {
       const pos = error.linePos?.[0];
       const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-      const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
-      throw new CliError(`error parsing ${source}: ${where}${message}`, { code: 'NAVARCH_ERR_MANIFEST_SYNTAX' });
+      const message =
+        error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
+      throw new CliError(`error parsing ${source}: ${where}${message}`, {
+        code: 'NAVARCH_ERR_MANIFEST_SYNTAX',
+      });
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new CliError(`error validating "${source}": error validating data: the document is not an object`, {
-        code: 'NAVARCH_ERR_MANIFEST_INVALID',
-      });
+      throw new CliError(
+        `error validating "${source}": error validating data: the document is not an object`,
+        {
+          code: 'NAVARCH_ERR_MANIFEST_INVALID',
+        },
+      );
     }
     const object = value as KubeObject;
-    if (object.kind === 'List' || (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items))) {
+    if (
+      object.kind === 'List' ||
+      (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items))
+    ) {
       for (const item of (object.items as KubeObject[] | undefined) ?? []) out.push(validate(item, source));
     } else {
       out.push(validate(object, source));

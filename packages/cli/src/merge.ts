@@ -56,7 +56,9 @@ export function stableStringify(value: unknown): string {
  * Returns `object` with the last-applied annotation set to its own configuration (the object
  * without that annotation, sorted-key JSON plus a newline, byte-for-byte what kubectl stores).
  */
-export function withLastApplied<T extends { metadata?: { annotations?: Record<string, string> } }>(object: T): T {
+export function withLastApplied<T extends { metadata?: { annotations?: Record<string, string> } }>(
+  object: T,
+): T {
   const copy = structuredClone(object) as T & { metadata: { annotations?: Record<string, string> } };
   copy.metadata ??= {};
   const annotations = { ...(copy.metadata.annotations ?? {}) };
@@ -69,7 +71,9 @@ export function withLastApplied<T extends { metadata?: { annotations?: Record<st
 }
 
 /** Reads the last-applied configuration of a live object, if it has a valid one. */
-export function lastApplied(object: { metadata?: { annotations?: Record<string, string> } }): JsonObject | undefined {
+export function lastApplied(object: {
+  metadata?: { annotations?: Record<string, string> };
+}): JsonObject | undefined {
   const text = object.metadata?.annotations?.[LAST_APPLIED];
   if (!text) return undefined;
   try {
@@ -85,10 +89,18 @@ export function lastApplied(object: { metadata?: { annotations?: Record<string, 
  * `modified` dropped. An empty object means nothing to change.
  */
 export function threeWayMergePatch(original: unknown, modified: unknown, current: unknown): JsonObject {
-  return diffObjects(isObject(original) ? original : undefined, isObject(modified) ? modified : {}, isObject(current) ? current : {});
+  return diffObjects(
+    isObject(original) ? original : undefined,
+    isObject(modified) ? modified : {},
+    isObject(current) ? current : {},
+  );
 }
 
-function diffObjects(original: JsonObject | undefined, modified: JsonObject, current: JsonObject): JsonObject {
+function diffObjects(
+  original: JsonObject | undefined,
+  modified: JsonObject,
+  current: JsonObject,
+): JsonObject {
   const patch: JsonObject = {};
   for (const key of Object.keys(modified)) {
     const m = modified[key] as Json;

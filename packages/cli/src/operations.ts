@@ -2,16 +2,18 @@
  * Helpers shared by the write commands: dry-run modes, the namespace an object goes to, the
  * `deployment.apps/x configured` line, and kubectl's error wording with file context.
  */
+
 import {
   type Discovery,
   type KubeObject,
+  kindPrefix,
   type ResourceInfo,
   StatusError,
   UnknownResourceError,
-  kindPrefix,
 } from '@navarch/client';
 import type { Factory } from './context.js';
 import { CliError, formatError, formatStatusError } from './errors.js';
+import { io } from './io.js';
 import type { Manifest } from './manifests.js';
 import { objectName, toJson, toYaml, withTypeMeta } from './printers/output.js';
 
@@ -40,18 +42,25 @@ export function printOperation(
   dryRun: DryRun,
   output: unknown,
 ): void {
-  if (output === 'name') process.stdout.write(`${objectName(info, object)}\n`);
-  else if (output === 'json') process.stdout.write(toJson(withTypeMeta(object, info)));
-  else if (output === 'yaml') process.stdout.write(toYaml(withTypeMeta(object, info)));
-  else if (output !== undefined && output !== '') throw new CliError(`unable to match a printer suitable for the output format "${String(output)}", allowed formats are: json,name,yaml`);
-  else process.stdout.write(`${kindPrefix(info)}/${object.metadata?.name ?? ''} ${verb}${dryRunSuffix(dryRun)}\n`);
+  if (output === 'name') io.out(`${objectName(info, object)}\n`);
+  else if (output === 'json') io.out(toJson(withTypeMeta(object, info)));
+  else if (output === 'yaml') io.out(toYaml(withTypeMeta(object, info)));
+  else if (output !== undefined && output !== '')
+    throw new CliError(
+      `unable to match a printer suitable for the output format "${String(output)}", allowed formats are: json,name,yaml`,
+    );
+  else io.out(`${kindPrefix(info)}/${object.metadata?.name ?? ''} ${verb}${dryRunSuffix(dryRun)}\n`);
 }
 
 /**
  * The namespace a manifest object goes to: its own, else `-n`, else the context's. An object
  * naming another namespace than an explicit `-n` is refused, as kubectl refuses it.
  */
-export function targetNamespace(factory: Factory, info: ResourceInfo, object: KubeObject): string | undefined {
+export function targetNamespace(
+  factory: Factory,
+  info: ResourceInfo,
+  object: KubeObject,
+): string | undefined {
   if (!info.namespaced) return undefined;
   const own = object.metadata?.namespace;
   const flag = factory.namespace();

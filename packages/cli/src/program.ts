@@ -3,13 +3,15 @@
  */
 import { Command, Option } from 'commander';
 import type { Factory, GlobalFlags } from './context.js';
+import { type Io, io } from './io.js';
 import { NAVCTL_VERSION } from './version.js';
 
 type Run = (factory: Factory, args: string[], flags: Record<string, unknown>, cmd: Command) => Promise<void>;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const integer = (name: string) => (value: string) => {
-  if (!/^-?\d+$/.test(value)) throw new Error(`invalid argument "${value}" for "--${name}" flag: must be an integer`);
+  if (!/^-?\d+$/.test(value))
+    throw new Error(`invalid argument "${value}" for "--${name}" flag: must be an integer`);
   return Number(value);
 };
 
@@ -80,7 +82,11 @@ export function normaliseArgv(argv: string[]): string[] {
 }
 
 const dryRunOption = () =>
-  new Option('--dry-run [strategy]', 'only print what would be sent: "client" or "server"').choices(['none', 'client', 'server']);
+  new Option('--dry-run [strategy]', 'only print what would be sent: "client" or "server"').choices([
+    'none',
+    'client',
+    'server',
+  ]);
 
 /** Builds the navctl program (exported for tests and for completion). */
 export function buildProgram(): Command {
@@ -88,9 +94,14 @@ export function buildProgram(): Command {
     .description('navctl controls the Navarch cluster manager (kubectl compatible).')
     .version(NAVCTL_VERSION, '--navctl-version', 'print the navctl version')
     .showSuggestionAfterError(true)
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({
+      writeOut: (text) => io.out(text),
+      writeErr: (text) => io.err(text),
+      outputError: (text, write) => write(text),
+    });
 
-  const sub = (name: string, description: string) => addGlobals(program.command(name)).description(description);
+  const sub = (name: string, description: string) =>
+    addGlobals(program.command(name)).description(description);
 
   sub('get', 'Display one or many resources')
     .argument('[resources...]', 'TYPE[,TYPE...] [NAME...] | TYPE/NAME ...')
@@ -122,7 +133,11 @@ export function buildProgram(): Command {
     .option('-o, --output <format>', 'print applied objects: json|yaml|name')
     .option('--server-side', 'use server-side apply')
     .option('--force-conflicts', 'with --server-side, take ownership of conflicting fields')
-    .option('--field-manager <name>', 'name of the manager for server-side apply', 'kubectl-client-side-apply')
+    .option(
+      '--field-manager <name>',
+      'name of the manager for server-side apply',
+      'kubectl-client-side-apply',
+    )
     .action(lazy(async () => (await import('./commands/apply.js')).runApply as Run));
 
   const create = sub('create', 'Create a resource from a file or from stdin')
@@ -166,11 +181,18 @@ export function buildProgram(): Command {
     .option('-l, --selector <selector>', 'label selector')
     .option('--all', 'delete all resources of the given types in the namespace')
     .option('-A, --all-namespaces', 'with --all or -l, act in every namespace')
-    .option('--grace-period <seconds>', 'seconds the object is given to terminate (-1: its default)', integer('grace-period'))
+    .option(
+      '--grace-period <seconds>',
+      'seconds the object is given to terminate (-1: its default)',
+      integer('grace-period'),
+    )
     .option('--now', 'same as --grace-period=1')
     .option('--force', 'with --grace-period=0, delete immediately')
     .option('--ignore-not-found', 'treat "resource not found" as a successful delete')
-    .option('--wait [bool]', 'wait for the objects to be gone (accepted for compatibility; navctl returns once the server accepted the delete)')
+    .option(
+      '--wait [bool]',
+      'wait for the objects to be gone (accepted for compatibility; navctl returns once the server accepted the delete)',
+    )
     .addOption(dryRunOption())
     .option('-o, --output <format>', 'name: print only kind/name')
     .action(lazy(async () => (await import('./commands/delete.js')).runDelete as Run));
@@ -178,7 +200,11 @@ export function buildProgram(): Command {
   sub('scale', 'Set a new size for a deployment, replica set or stateful set')
     .argument('[resources...]', 'TYPE NAME | TYPE/NAME')
     .requiredOption('--replicas <count>', 'the new desired number of replicas', integer('replicas'))
-    .option('--current-replicas <count>', 'only scale if the current size is this', integer('current-replicas'))
+    .option(
+      '--current-replicas <count>',
+      'only scale if the current size is this',
+      integer('current-replicas'),
+    )
     .option('-f, --filename <file>', 'file naming the objects to scale', collect, [])
     .option('-l, --selector <selector>', 'label selector')
     .option('--all', 'scale every object of the type')
@@ -199,13 +225,20 @@ export function buildProgram(): Command {
       .option('-f, --filename <file>', 'file naming the objects', collect, [])
       .addOption(dryRunOption())
       .option('-o, --output <format>', 'json|yaml|name')
-      .action(lazy(async () => (await import('./commands/mutate.js'))[verb === 'label' ? 'runLabel' : 'runAnnotate'] as Run));
+      .action(
+        lazy(
+          async () =>
+            (await import('./commands/mutate.js'))[verb === 'label' ? 'runLabel' : 'runAnnotate'] as Run,
+        ),
+      );
   }
 
   sub('patch', 'Update fields of a resource')
     .argument('[resources...]', 'TYPE NAME | TYPE/NAME')
     .requiredOption('-p, --patch <patch>', 'the patch (JSON or YAML)')
-    .addOption(new Option('--type <type>', 'patch type').choices(['json', 'merge', 'strategic']).default('strategic'))
+    .addOption(
+      new Option('--type <type>', 'patch type').choices(['json', 'merge', 'strategic']).default('strategic'),
+    )
     .option('-f, --filename <file>', 'file naming the object', collect, [])
     .addOption(dryRunOption())
     .option('-o, --output <format>', 'json|yaml|name')
@@ -224,9 +257,10 @@ export function buildProgram(): Command {
     .option('--sort-by <field>', 'sort by name or kind')
     .action(lazy(async () => (await import('./commands/info.js')).runApiResources as Run));
 
-  sub('api-versions', 'Print the supported API versions on the server, in the form of "group/version"').action(
-    lazy(async () => (await import('./commands/info.js')).runApiVersions as Run),
-  );
+  sub(
+    'api-versions',
+    'Print the supported API versions on the server, in the form of "group/version"',
+  ).action(lazy(async () => (await import('./commands/info.js')).runApiVersions as Run));
 
   sub('explain', 'Get documentation for a resource')
     .argument('<path>', 'RESOURCE[.FIELD...]')
@@ -242,7 +276,7 @@ export function buildProgram(): Command {
       const opts = cmd.opts() as { client?: boolean; output?: string };
       // The client-only path imports nothing heavy: it is the startup-latency benchmark.
       if (opts.client && !opts.output) {
-        process.stdout.write(`Client Version: ${NAVCTL_VERSION}\n`);
+        io.out(`Client Version: ${NAVCTL_VERSION}\n`);
         return;
       }
       await lazy(async () => (await import('./commands/info.js')).runVersion as Run)(...params);
@@ -256,7 +290,7 @@ export function buildProgram(): Command {
     .argument('<shell>', 'bash or zsh')
     .action(async (shell: string) => {
       const { completionScript } = await import('./commands/completion.js');
-      process.stdout.write(completionScript(shell, buildProgram()));
+      io.out(completionScript(shell, buildProgram()));
     });
 
   const config = program.command('config').description('Modify kubeconfig files');
@@ -274,7 +308,9 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'name').choices(['name']))
     .option('--no-headers', "don't print headers");
   configCommand('current-context', 'Display the current context', 'runCurrentContext');
-  configCommand('use-context', 'Set the current context in a kubeconfig file', 'runUseContext').argument('<name>');
+  configCommand('use-context', 'Set the current context in a kubeconfig file', 'runUseContext').argument(
+    '<name>',
+  );
   configCommand('set-context', 'Set a context entry in kubeconfig', 'runSetContext')
     .argument('[name]')
     .option('--current', 'modify the current context')
@@ -288,7 +324,11 @@ export function buildProgram(): Command {
     .addOption(new Option('-o, --output <format>', 'yaml|json|jsonpath=...').default('yaml'));
   configCommand('get-clusters', 'Display clusters defined in the kubeconfig', 'runGetClusters');
   configCommand('get-users', 'Display users defined in the kubeconfig', 'runGetUsers');
-  configCommand('delete-context', 'Delete the specified context from the kubeconfig', 'runDeleteContext').argument('<name>');
+  configCommand(
+    'delete-context',
+    'Delete the specified context from the kubeconfig',
+    'runDeleteContext',
+  ).argument('<name>');
   configCommand('rename-context', 'Rename a context from the kubeconfig file', 'runRenameContext')
     .argument('<old>')
     .argument('<new>');
@@ -305,4 +345,34 @@ export function buildProgram(): Command {
     .option('--client-key <file>', 'client key file')
     .option('--embed-certs', 'embed the files content');
   return program;
+}
+
+/**
+ * Runs navctl with `argv` (without `node navctl`) and returns the exit code. `sinks` replaces the
+ * output streams for the run (tests capture output this way); errors never escape as stack traces.
+ */
+export async function runCli(argv: string[], sinks?: Partial<Io>): Promise<number> {
+  const saved = { ...io };
+  if (sinks) Object.assign(io, sinks);
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // Commander already printed its message (help, version, or a flag error).
+      if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+        return 0;
+      return (err as { exitCode?: number }).exitCode === 0 ? 0 : 1;
+    }
+    const { ExitSignal, formatError } = await import('./errors.js');
+    if (err instanceof ExitSignal) return err.exitCode;
+    io.err(`${formatError(err)}\n`);
+    if (process.env.NAVCTL_DEBUG) io.err(`${(err as Error)?.stack ?? ''}\n`);
+    return (err as { exitCode?: number }).exitCode ?? 1;
+  } finally {
+    Object.assign(io, saved);
+  }
 }

@@ -5,8 +5,8 @@
 import { Discovery } from './discovery.js';
 import { isStatus } from './errors.js';
 import type { RestConfig } from './kubeconfig.js';
-import { type Query, RestClient, type RestClientOptions } from './rest.js';
 import { type ResourceInfo, resourcePath } from './resources.js';
+import { type Query, RestClient, type RestClientOptions } from './rest.js';
 import { decodeWatchStream, type WatchEvent } from './watch.js';
 
 /** Object metadata fields the client reads; the rest passes through untouched. */
@@ -21,7 +21,13 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion: string;
+    kind: string;
+    name: string;
+    uid: string;
+    controller?: boolean;
+  }>;
   finalizers?: string[];
   managedFields?: unknown[];
   [extra: string]: unknown;
@@ -48,7 +54,13 @@ export interface Table {
   apiVersion?: string;
   kind: 'Table';
   metadata?: { resourceVersion?: string; continue?: string };
-  columnDefinitions: Array<{ name: string; type: string; format?: string; description?: string; priority?: number }>;
+  columnDefinitions: Array<{
+    name: string;
+    type: string;
+    format?: string;
+    description?: string;
+    priority?: number;
+  }>;
   rows: Array<{ cells: unknown[]; object?: KubeObject; conditions?: unknown[] }>;
 }
 
@@ -132,7 +144,11 @@ export class KubeClient {
   }
 
   /** Lists objects; `namespace` undefined on a namespaced resource means all namespaces. */
-  list<T = KubeObject>(info: ResourceInfo, namespace: string | undefined, options: ListOptions = {}): Promise<KubeList<T>> {
+  list<T = KubeObject>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    options: ListOptions = {},
+  ): Promise<KubeList<T>> {
     return this.rest.request<KubeList<T>>({
       method: 'GET',
       path: resourcePath(info, namespace),
@@ -173,12 +189,21 @@ export class KubeClient {
   }
 
   /** Gets one object. */
-  get<T = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, subresource?: string): Promise<T> {
+  get<T = KubeObject>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    subresource?: string,
+  ): Promise<T> {
     return this.rest.request<T>({ method: 'GET', path: resourcePath(info, namespace, name, subresource) });
   }
 
   /** Gets one object, or undefined when it does not exist. */
-  async getIfExists<T = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async getIfExists<T = KubeObject>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
     try {
       return await this.get<T>(info, namespace, name);
     } catch (err) {
@@ -188,7 +213,12 @@ export class KubeClient {
   }
 
   /** Creates an object in `namespace` (ignored for cluster-scoped resources). */
-  create<T = KubeObject>(info: ResourceInfo, namespace: string | undefined, object: KubeObject, options: WriteOptions = {}): Promise<T> {
+  create<T = KubeObject>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    object: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<T> {
     return this.rest.request<T>({
       method: 'POST',
       path: resourcePath(info, namespace),
@@ -231,7 +261,12 @@ export class KubeClient {
   }
 
   /** Deletes an object; answers with the object (when deletion is deferred) or a Status. */
-  delete<T = KubeObject>(info: ResourceInfo, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<T> {
+  delete<T = KubeObject>(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<T> {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (options.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = options.gracePeriodSeconds;
     if (options.propagationPolicy !== undefined) body.propagationPolicy = options.propagationPolicy;

@@ -4,8 +4,8 @@
  * /api, /apis and every group's preferred version.
  */
 import { UnknownResourceError } from './errors.js';
-import type { RestClient } from './rest.js';
 import { matchResource, parseApiVersion, type ResourceInfo, WELL_KNOWN_RESOURCES } from './resources.js';
+import type { RestClient } from './rest.js';
 
 /** The server's `/version` answer (Kubernetes `version.Info`). */
 export interface ServerVersion {
@@ -91,14 +91,16 @@ export class Discovery {
   /** Resolves the resource of a manifest's `apiVersion` + `kind`. */
   async resolveKind(apiVersion: string, kind: string): Promise<ResourceInfo> {
     const { group, version } = parseApiVersion(apiVersion);
-    const local = WELL_KNOWN_RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
+    const local = WELL_KNOWN_RESOURCES.find(
+      (r) => r.group === group && r.version === version && r.kind === kind,
+    );
     if (local) return local;
     const all = await this.resources();
     const exact = all.find((r) => r.group === group && r.version === version && r.kind === kind);
     if (exact) return exact;
     const sameGroup = all.find((r) => r.group === group && r.kind === kind);
     if (sameGroup) return { ...sameGroup, version };
-    throw new UnknownResourceError(`${kind}` + (group ? `.${group}` : '') + ` in version "${apiVersion}"`);
+    throw new UnknownResourceError(`${kind}${group ? `.${group}` : ''} in version "${apiVersion}"`);
   }
 
   private async fetchAll(): Promise<ResourceInfo[]> {
@@ -144,7 +146,11 @@ export class Discovery {
       this.rest.request<{ versions?: string[] }>({ method: 'GET', path: '/api' }),
       this.rest
         .request<{
-          groups?: Array<{ name: string; preferredVersion?: { version: string }; versions?: Array<{ version: string }> }>;
+          groups?: Array<{
+            name: string;
+            preferredVersion?: { version: string };
+            versions?: Array<{ version: string }>;
+          }>;
         }>({ method: 'GET', path: '/apis' })
         .catch(() => ({ groups: [] })),
     ]);

@@ -3,14 +3,14 @@
  * and others), kubeconfig loading with kubectl's rules, discovery and watch.
  */
 export {
-  KubeClient,
-  TABLE_ACCEPT,
   type DeleteOptions,
+  KubeClient,
   type KubeList,
   type KubeObject,
   type ListOptions,
   type ObjectMeta,
   type PatchType,
+  TABLE_ACCEPT,
   type Table,
   type WriteOptions,
 } from './client.js';
@@ -29,11 +29,11 @@ export {
   defaultWriteTarget,
   fileDefining,
   type KubeCluster,
+  type KubeContext,
   type Kubeconfig,
   type KubeconfigFile,
   type KubeconfigLoadOptions,
   type KubeconfigOverrides,
-  type KubeContext,
   type KubeUser,
   kubeconfigPaths,
   type LoadedKubeconfig,
@@ -44,7 +44,6 @@ export {
   stringifyKubeconfig,
   writeKubeconfigFile,
 } from './kubeconfig.js';
-export { connectionError, type Query, type RequestOptions, RestClient, type RestClientOptions, withQuery } from './rest.js';
 export {
   groupVersion,
   kindPrefix,
@@ -55,4 +54,12 @@ export {
   resourcePath,
   WELL_KNOWN_RESOURCES,
 } from './resources.js';
+export {
+  connectionError,
+  type Query,
+  type RequestOptions,
+  RestClient,
+  type RestClientOptions,
+  withQuery,
+} from './rest.js';
 export { decodeWatchStream, MAX_WATCH_LINE_BYTES, type WatchEvent } from './watch.js';

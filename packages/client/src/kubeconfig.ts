@@ -3,9 +3,9 @@
  * `--kubeconfig` alone if given; else every file of `KUBECONFIG` (colon-separated) merged with the
  * first definition of a name winning; else `~/.kube/config`. Paths inside a file are relative to it.
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, resolve, delimiter } from 'node:path';
+import { delimiter, dirname, isAbsolute, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { KubeconfigError } from './errors.js';
 
@@ -117,13 +117,17 @@ function readConfigFile(path: string): Kubeconfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new KubeconfigError(`error loading config file "${path}": ${(err as Error).message}`, { cause: err });
+    throw new KubeconfigError(`error loading config file "${path}": ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new KubeconfigError(`error loading config file "${path}": ${(err as Error).message}`, { cause: err });
+    throw new KubeconfigError(`error loading config file "${path}": ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
@@ -134,7 +138,8 @@ function readConfigFile(path: string): Kubeconfig {
 
 /** Makes file references absolute relative to the file's directory, as clientcmd does. */
 function absolutise(config: Kubeconfig, dir: string): Kubeconfig {
-  const fix = (p: unknown): unknown => (typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dir, p) : p);
+  const fix = (p: unknown): unknown =>
+    typeof p === 'string' && p !== '' && !isAbsolute(p) ? resolve(dir, p) : p;
   for (const c of config.clusters ?? []) {
     if (c?.cluster?.['certificate-authority'] !== undefined) {
       c.cluster['certificate-authority'] = fix(c.cluster['certificate-authority']) as string;
@@ -222,7 +227,8 @@ export function resolveRestConfig(config: Kubeconfig, overrides: KubeconfigOverr
   if (contextName) {
     const found = config.contexts?.find((c) => c.name === contextName);
     if (!found) {
-      if (overrides.context !== undefined) throw new KubeconfigError(`context was not found for specified context: ${contextName}`);
+      if (overrides.context !== undefined)
+        throw new KubeconfigError(`context was not found for specified context: ${contextName}`);
     } else {
       context = found.context ?? {};
     }
@@ -230,7 +236,11 @@ export function resolveRestConfig(config: Kubeconfig, overrides: KubeconfigOverr
   const clusterName = overrides.cluster ?? context.cluster ?? '';
   const userName = overrides.user ?? context.user ?? '';
   const cluster = config.clusters?.find((c) => c.name === clusterName)?.cluster ?? {};
-  if (clusterName && overrides.cluster !== undefined && !config.clusters?.some((c) => c.name === clusterName)) {
+  if (
+    clusterName &&
+    overrides.cluster !== undefined &&
+    !config.clusters?.some((c) => c.name === clusterName)
+  ) {
     throw new KubeconfigError(`cluster "${clusterName}" does not exist`);
   }
   const user = config.users?.find((u) => u.name === userName)?.user ?? {};
@@ -244,10 +254,18 @@ export function resolveRestConfig(config: Kubeconfig, overrides: KubeconfigOverr
   };
   const ca = overrides.certificateAuthority
     ? readMaybeFile(undefined, overrides.certificateAuthority, 'certificate authority')
-    : readMaybeFile(cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate authority');
+    : readMaybeFile(
+        cluster['certificate-authority-data'],
+        cluster['certificate-authority'],
+        'certificate authority',
+      );
   if (ca !== undefined && !rest.insecureSkipTlsVerify) rest.caData = ca;
   if (cluster['tls-server-name']) rest.tlsServerName = cluster['tls-server-name'];
-  const cert = readMaybeFile(user['client-certificate-data'], user['client-certificate'], 'client certificate');
+  const cert = readMaybeFile(
+    user['client-certificate-data'],
+    user['client-certificate'],
+    'client certificate',
+  );
   const key = readMaybeFile(user['client-key-data'], user['client-key'], 'client key');
   if (cert !== undefined) rest.certData = cert;
   if (key !== undefined) rest.keyData = key;

@@ -35,7 +35,12 @@ export function parseApiVersion(apiVersion: string): { group: string; version: s
  * The URL of a collection or object: `/api/v1/namespaces/ns/pods/name/status`. `namespace` is
  * ignored for cluster-scoped resources; omit it on a namespaced resource to address all namespaces.
  */
-export function resourcePath(info: ResourceInfo, namespace?: string, name?: string, subresource?: string): string {
+export function resourcePath(
+  info: ResourceInfo,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
   let path = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
   if (info.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
   path += `/${info.resource}`;
@@ -102,7 +107,10 @@ export const WELL_KNOWN_RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'secrets', 'Secret', true),
   r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa']),
   r('', 'v1', 'services', 'Service', true, ['svc'], ['all']),
-  r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds']),
+  r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, [
+    'crd',
+    'crds',
+  ]),
   r('apps', 'v1', 'controllerrevisions', 'ControllerRevision', true),
   r('apps', 'v1', 'daemonsets', 'DaemonSet', true, ['ds'], ['all']),
   r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['all']),
@@ -141,7 +149,8 @@ export function matchResource(resources: readonly ResourceInfo[], name: string):
     const rest = wanted.slice(dot + 1);
     for (const info of resources) {
       if (!nameMatches(info, head)) continue;
-      if (info.group === rest || `${info.version}.${info.group}` === rest) candidates.push({ info, short: head });
+      if (info.group === rest || `${info.version}.${info.group}` === rest)
+        candidates.push({ info, short: head });
     }
     if (candidates[0]) return candidates[0].info;
   }

@@ -76,7 +76,8 @@ function synthesisedStatus(httpStatus: number, text: string): Status {
       message = 'the server does not allow this method on the requested resource';
       break;
     default:
-      message = text.trim() || `an error on the server ("${text.trim()}") has prevented the request from succeeding`;
+      message =
+        text.trim() || `an error on the server ("${text.trim()}") has prevented the request from succeeding`;
   }
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: httpStatus, reason, message };
 }
@@ -105,19 +106,34 @@ export function connectionError(server: string, err: unknown): ConnectionError {
     );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new ConnectionError(server, 'dns', `Unable to connect to the server: dial tcp: lookup ${url.hostname}: no such host`, {
-      cause: err,
-    });
+    return new ConnectionError(
+      server,
+      'dns',
+      `Unable to connect to the server: dial tcp: lookup ${url.hostname}: no such host`,
+      {
+        cause: err,
+      },
+    );
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return new ConnectionError(server, 'timeout', `Unable to connect to the server: dial tcp ${hostPort}: i/o timeout`, {
-      cause: err,
-    });
+    return new ConnectionError(
+      server,
+      'timeout',
+      `Unable to connect to the server: dial tcp ${hostPort}: i/o timeout`,
+      {
+        cause: err,
+      },
+    );
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
-    return new ConnectionError(server, 'tls', `Unable to connect to the server: tls: failed to verify certificate: ${detail}`, {
-      cause: err,
-    });
+    return new ConnectionError(
+      server,
+      'tls',
+      `Unable to connect to the server: tls: failed to verify certificate: ${detail}`,
+      {
+        cause: err,
+      },
+    );
   }
   return new ConnectionError(server, 'other', `Unable to connect to the server: ${detail}`, { cause: err });
 }

@@ -18,7 +18,9 @@ export const MAX_WATCH_LINE_BYTES = 16 * 1024 * 1024;
  * Splits a byte stream into JSON lines and decodes each. An ERROR event carrying a Status is
  * thrown as StatusError (e.g. 410 Expired when the resourceVersion is too old).
  */
-export async function* decodeWatchStream<T = KubeObject>(chunks: AsyncIterable<Buffer>): AsyncGenerator<WatchEvent<T>> {
+export async function* decodeWatchStream<T = KubeObject>(
+  chunks: AsyncIterable<Buffer>,
+): AsyncGenerator<WatchEvent<T>> {
   let pending = '';
   const decoder = new TextDecoder();
   for await (const chunk of chunks) {

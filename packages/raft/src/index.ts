@@ -14,6 +14,11 @@ export {
   RaftError,
   RaftErrorCode,
 } from './errors.js';
+export {
+  DEFAULT_MAX_COMMITTED_SIZE_PER_READY_BYTES,
+  DEFAULT_MAX_INFLIGHT_MSGS,
+  DEFAULT_MAX_SIZE_PER_MSG_BYTES,
+} from './raft.js';
 export { RawNode } from './rawnode.js';
 export { limitSize, MemoryStorage } from './storage.js';
 export {

@@ -9,6 +9,7 @@ import { applyChange } from './confchange.js';
 import {
   ErrCompacted,
   ErrInvalidConfig,
+  ErrInvariant,
   ErrProposalDropped,
   ErrSnapshotTemporarilyUnavailable,
   ErrUnavailable,
@@ -23,7 +24,6 @@ import {
   type Config,
   type ConfState,
   type Entry,
-  entrySizeBytes,
   type HardState,
   isEmptyHardState,
   isEmptySnapshot,
@@ -64,7 +64,7 @@ function voteResponseType(t: MessageType): MessageType {
     case MessageType.PreVote:
       return MessageType.PreVoteResp;
     default:
-      throw new ErrInvalidConfig(`not a vote message: ${t}`);
+      throw new ErrInvariant(`not a vote message: ${t}`);
   }
 }
 
@@ -1140,6 +1140,7 @@ export class Raft {
     }
     // A smaller quorum may now commit more; new members need their first append.
     if (this.maybeCommit()) {
+      this.releasePendingReadIndexMessages();
       this.bcastAppend();
     } else {
       this.trk.visit((id) => {
@@ -1158,10 +1159,5 @@ export class Raft {
     }
     if (appliedIndex > 0) this.raftLog.appliedTo(appliedIndex);
     if (stableEntry !== undefined) this.raftLog.stableTo(stableEntry.index, stableEntry.term);
-  }
-
-  /** Entries used by entrySizeBytes-aware callers (tests). */
-  static sizeOf(e: Entry): number {
-    return entrySizeBytes(e);
   }
 }

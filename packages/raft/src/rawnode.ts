@@ -235,7 +235,21 @@ export class RawNode {
       this.prevSoftState = soft;
     }
     const hard = r.hardState();
-    if (!isEmptyHardState(hard) && !sameHardState(hard, this.prevHardState)) rd.hardState = hard;
+    if (!isEmptyHardState(hard) && !sameHardState(hard, this.prevHardState)) {
+      invariant(
+        hard.term >= this.prevHardState.term,
+        () => `term went backwards: ${this.prevHardState.term} -> ${hard.term}`,
+      );
+      invariant(
+        hard.commit >= this.prevHardState.commit,
+        () => `commit went backwards: ${this.prevHardState.commit} -> ${hard.commit}`,
+      );
+      invariant(
+        hard.commit <= r.raftLog.lastIndex(),
+        () => `commit ${hard.commit} beyond last index ${r.raftLog.lastIndex()}`,
+      );
+      rd.hardState = hard;
+    }
     const snapshot = r.raftLog.unstable.snapshot;
     if (snapshot !== undefined && r.raftLog.hasPendingSnapshot()) rd.snapshot = snapshot;
     rd.mustSync =

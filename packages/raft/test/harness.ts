@@ -13,6 +13,7 @@ import {
   type Message,
   type MessageType,
   RawNode,
+  type Ready,
   type ReadState,
   type StateRole,
 } from '@navarch/raft';
@@ -108,36 +109,70 @@ export class Network {
   /** Simulates a crash and restart: volatile state is lost, storage kept. */
   restart(id: number, extra: ConfigOverrides = {}): TestNode {
     const old = this.get(id);
+    // A Ready persisted but not finished: the crash loses its messages and applies.
+    this.heldReady.delete(id);
     const t = this.addNode(id, old.storage, old.appliedIndex, { ...extra });
     t.applied = old.applied;
     t.confState = old.confState;
-    this.queue = this.queue.filter((m) => m.to !== id && m.from !== id);
+    const [lost, kept] = [
+      this.queue.filter((m) => m.to === id || m.from === id),
+      this.queue.filter((m) => m.to !== id && m.from !== id),
+    ];
+    this.queue = kept;
+    for (const m of lost) if (m.from !== id) this.lose(m);
     return t;
   }
+
+  /**
+   * When set and returning true for a node, a Ready taken from it is persisted but its messages,
+   * applies and advance() are held back to a later processReady() call (as with an async fsync):
+   * the node keeps stepping messages meanwhile.
+   */
+  holdReady: ((id: number) => boolean) | undefined;
+  private readonly heldReady = new Map<number, Ready>();
 
   /** Handles every pending Ready of every node (persist, queue messages, apply, advance). */
   processReady(): boolean {
     let any = false;
     for (const t of this.nodes.values()) {
+      const held = this.heldReady.get(t.id);
+      if (held !== undefined) {
+        if (this.holdReady?.(t.id)) continue;
+        this.heldReady.delete(t.id);
+        this.finishReady(t, held);
+        any = true;
+      }
       while (t.node.hasReady()) {
         any = true;
         const rd = t.node.ready();
-        if (rd.snapshot !== undefined) {
-          t.storage.applySnapshot(rd.snapshot);
-          t.installedSnapshotIndex = rd.snapshot.metadata.index;
-          t.appliedIndex = rd.snapshot.metadata.index;
-          t.confState = rd.snapshot.metadata.confState;
-          t.applied = dec(rd.snapshot.data) === '' ? [] : dec(rd.snapshot.data).split(',');
+        this.persist(t, rd);
+        if (this.holdReady?.(t.id)) {
+          this.heldReady.set(t.id, rd);
+          break;
         }
-        t.storage.append(rd.entries);
-        if (rd.hardState !== undefined) t.storage.setHardState(rd.hardState);
-        for (const m of rd.messages) this.queue.push(m);
-        for (const e of rd.committedEntries) this.apply(t, e);
-        t.readStates.push(...rd.readStates);
-        t.node.advance(rd);
+        this.finishReady(t, rd);
       }
     }
     return any;
+  }
+
+  private persist(t: TestNode, rd: Ready): void {
+    if (rd.snapshot !== undefined) t.storage.applySnapshot(rd.snapshot);
+    t.storage.append(rd.entries);
+    if (rd.hardState !== undefined) t.storage.setHardState(rd.hardState);
+  }
+
+  private finishReady(t: TestNode, rd: Ready): void {
+    for (const m of rd.messages) this.queue.push(m);
+    if (rd.snapshot !== undefined) {
+      t.installedSnapshotIndex = rd.snapshot.metadata.index;
+      t.appliedIndex = rd.snapshot.metadata.index;
+      t.confState = rd.snapshot.metadata.confState;
+      t.applied = dec(rd.snapshot.data) === '' ? [] : dec(rd.snapshot.data).split(',');
+    }
+    for (const e of rd.committedEntries) this.apply(t, e);
+    t.readStates.push(...rd.readStates);
+    t.node.advance(rd);
   }
 
   private apply(t: TestNode, e: Entry): void {
@@ -163,8 +198,10 @@ export class Network {
 
   /** Delivers one message unless its link is cut or the filter drops it. */
   deliver(m: Message): void {
-    if (this.cut.has(`${m.from}->${m.to}`)) return;
-    if (this.filter !== undefined && !this.filter(m)) return;
+    if (this.cut.has(`${m.from}->${m.to}`) || (this.filter !== undefined && !this.filter(m))) {
+      this.lose(m);
+      return;
+    }
     const t = this.nodes.get(m.to);
     if (t === undefined) return;
     this.delivered.push(m);
@@ -172,6 +209,15 @@ export class Network {
     // The transport tells the sender that the snapshot got through.
     if (m.type === 'MsgSnap' && this.reportSnapshots)
       this.nodes.get(m.from)?.node.reportSnapshot(m.to, 'finish');
+  }
+
+  /**
+   * Drops `m`. Like a real transport, a lost snapshot is reported to its sender, which otherwise
+   * waits for it forever (see RawNode.reportSnapshot).
+   */
+  lose(m: Message): void {
+    if (m.type === 'MsgSnap' && this.reportSnapshots)
+      this.nodes.get(m.from)?.node.reportSnapshot(m.to, 'failure');
   }
 
   /** Whether delivered snapshots are reported to their sender (reportSnapshot). */

@@ -40,6 +40,7 @@ describe('snapshots and log compaction', () => {
     const net = laggingFollower();
     // The snapshot is lost on the way (and not reported yet).
     net.heal();
+    net.reportSnapshots = false;
     net.filter = (m) => m.type !== MessageType.Snap;
     net.tick(1, 1);
     let pr = net
@@ -53,6 +54,7 @@ describe('snapshots and log compaction', () => {
     expect(net.count(MessageType.App, { to: 3 })).toBe(0);
     // The transport reports the failure: the leader probes again and sends a new snapshot.
     net.filter = undefined;
+    net.reportSnapshots = true;
     net.get(1).node.reportSnapshot(3, 'failure');
     net.tick(1, 2);
     pr = net

@@ -4,7 +4,7 @@
  * transfers). Everything is driven by `tick()`; one Prng seeds it all.
  */
 import { type ConfChange, type ConfState, type Entry, type Message, MessageType } from '@navarch/raft';
-import { InvariantChecker } from './invariants.js';
+import { InvariantChecker, type ViolationKind } from './invariants.js';
 import type { KvCommand } from './kv.js';
 import type { KvResult } from './kv-model.js';
 import { type LinkFaults, Network } from './network.js';
@@ -20,6 +20,8 @@ export interface ClusterOptions {
   node: NodeSettings;
   /** Link settings of every link at start. */
   link: LinkFaults;
+  /** Invariant checks to skip. */
+  disabledChecks?: readonly ViolationKind[];
 }
 
 /** Count of faults injected, by kind (the simulator's summary adds the network's counters). */
@@ -28,8 +30,20 @@ export type FaultCounts = Record<string, number>;
 /** Receives the answers to client requests. */
 export type ResultListener = (command: KvCommand, result: KvResult, entry: Entry, node: number) => void;
 
+/**
+ * Copies a message for delivery so a receiver never aliases the sender's objects (entries,
+ * snapshot metadata). Byte payloads are shared: Raft treats them as immutable.
+ */
 function cloneMessage(m: Message): Message {
-  return structuredClone(m);
+  const copy: Message = { ...m, entries: m.entries.map((e) => ({ ...e })) };
+  if (m.snapshot !== undefined) {
+    const md = m.snapshot.metadata;
+    copy.snapshot = {
+      metadata: { index: md.index, term: md.term, confState: { voters: [...md.confState.voters], learners: [...md.confState.learners] } },
+      data: m.snapshot.data,
+    };
+  }
+  return copy;
 }
 
 function mixTrace(h: number, v: number): number {
@@ -44,7 +58,7 @@ export class Cluster {
   /** Current tick. */
   now = 0;
   readonly network: Network<Message>;
-  readonly checker = new InvariantChecker();
+  readonly checker: InvariantChecker;
   readonly faults: FaultCounts = {};
   private readonly nodeMap = new Map<number, SimNode>();
   private ids: number[] = [];
@@ -59,6 +73,7 @@ export class Cluster {
     private readonly prng: Prng,
     private readonly options: ClusterOptions,
   ) {
+    this.checker = new InvariantChecker(new Set(options.disabledChecks ?? []));
     this.network = new Network<Message>(prng.fork(), options.link, cloneMessage);
     // Like a real transport, tell the sender how a snapshot went: without it the leader would
     // wait for a lost snapshot forever.

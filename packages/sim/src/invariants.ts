@@ -20,6 +20,7 @@ export type ViolationKind =
   | 'stateMachineSafety'
   | 'commitMonotonic'
   | 'commitConsistency'
+  | 'leaderCommitRule'
   | 'ackedWriteLost'
   | 'linearizability'
   | 'liveness'
@@ -49,15 +50,11 @@ const FNV_PRIME = 0x01000193;
 
 function fnv(seed: number, term: number, type: string, data: Uint8Array): number {
   let h = seed >>> 0;
-  const mixByte = (b: number): void => {
-    h ^= b & 0xff;
-    h = Math.imul(h, FNV_PRIME);
-  };
-  for (let i = 0; i < 4; i++) mixByte(term >>> (8 * i));
-  mixByte(Math.floor(term / 0x1_0000_0000));
-  mixByte(type.length);
-  mixByte(type.charCodeAt(0));
-  for (let i = 0; i < data.length; i++) mixByte(data[i] as number);
+  for (let i = 0; i < 4; i++) h = Math.imul(h ^ ((term >>> (8 * i)) & 0xff), FNV_PRIME);
+  h = Math.imul(h ^ (Math.floor(term / 0x1_0000_0000) & 0xff), FNV_PRIME);
+  h = Math.imul(h ^ (type.length & 0xff), FNV_PRIME);
+  h = Math.imul(h ^ (type.charCodeAt(0) & 0xff), FNV_PRIME);
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ (data[i] as number), FNV_PRIME);
   return h >>> 0;
 }
 
@@ -121,6 +118,12 @@ export class InvariantChecker {
   private readonly acked: { index: number; term: number; what: string }[] = [];
   /** Number of individual checks performed (reported in the summary). */
   checks = 0;
+
+  /**
+   * @param disabled checks to skip (e.g. to show that a deliberate bug also breaks a deeper
+   *   property than the first one it trips)
+   */
+  constructor(private readonly disabled: ReadonlySet<ViolationKind> = new Set()) {}
 
   /** Highest index any node committed. */
   get highestCommitted(): number {
@@ -257,8 +260,13 @@ export class InvariantChecker {
     if (t.commit < index) t.commit = index;
   }
 
-  /** A node persisted a hard state: term and commit never decrease; newly committed entries agree cluster-wide. */
-  onHardState(node: number, incarnation: number, term: number, commit: number): void {
+  /**
+   * A node persisted a hard state: term and commit never decrease; newly committed entries agree
+   * cluster-wide; and a leader (`isLeader`: its role after this Ready) only advances its commit
+   * index onto an entry of its own term (Raft §5.4.2: entries of earlier terms are never committed
+   * by counting replicas, only indirectly).
+   */
+  onHardState(node: number, incarnation: number, term: number, commit: number, isLeader = false): void {
     const t = this.track(node);
     this.checks++;
     if (t.incarnation === incarnation) {
@@ -278,6 +286,15 @@ export class InvariantChecker {
         'commitConsistency',
         `node ${node} commits ${commit} beyond its last index ${this.lastIndex(t)}`,
       );
+    }
+    if (isLeader && commit > t.commit && commit > t.base && !this.disabled.has('leaderCommitRule')) {
+      const committedTerm = this.termAt(t, commit);
+      if (committedTerm !== term) {
+        throw new SimViolation(
+          'leaderCommitRule',
+          `leader ${node} of term ${term} advanced its commit index to ${commit}, an entry of term ${committedTerm}`,
+        );
+      }
     }
     const from = Math.max(t.commit, t.base) + 1;
     for (let i = from; i <= commit; i++) this.recordCommitted(node, t, i);

@@ -269,7 +269,8 @@ export class SimNode {
       this.disk.writeHardState(ready.hardState);
       this.term = ready.hardState.term;
       this.commit = ready.hardState.commit;
-      this.checker.onHardState(this.id, this.incarnation, ready.hardState.term, ready.hardState.commit);
+      const leaderAfter = (ready.softState?.role ?? this.role) === 'leader';
+      this.checker.onHardState(this.id, this.incarnation, ready.hardState.term, ready.hardState.commit, leaderAfter);
       this.hooks.trace(3, this.id, ready.hardState.term, ready.hardState.vote, ready.hardState.commit);
     }
     if (ready.softState !== undefined) {

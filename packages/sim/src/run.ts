@@ -23,6 +23,8 @@ export interface FaultProfile {
   crashRate: number;
   /** Per tick, per crashed node: restart it. */
   restartRate: number;
+  /** Per tick: crash one live node and restart it at once (a process bounce: loses only unsynced state). */
+  bounceRate: number;
   /** Probability a crash keeps a random prefix of unsynced writes. */
   tornWriteRate: number;
   /** Per tick: start a new partition (isolate one node, split in two, or block one direction). */
@@ -41,6 +43,9 @@ export interface FaultProfile {
   checkQuorum: boolean;
   electionTicks: number;
   heartbeatTicks: number;
+  /** Raft's per-message byte limit (1 = one entry per AppendEntries, so acks arrive entry by entry). */
+  maxSizePerMsgBytes: number;
+  maxInflightMsgs: number;
   workload: WorkloadOptions;
 }
 
@@ -57,6 +62,8 @@ export interface RunOptions {
   profile?: Partial<FaultProfile>;
   /** Skip the liveness phase (bug hunts that only look for safety violations). */
   skipLiveness?: boolean;
+  /** Invariant checks to skip (to show that a bug also breaks a deeper property). */
+  disabledChecks?: ViolationKind[];
   /** Check the client history for linearizability at the end. Default true. */
   checkLinearizability?: boolean;
 }
@@ -107,6 +114,7 @@ export function chooseProfile(seed: number): FaultProfile {
     },
     crashRate: on() ? rate(0.002, 0.02) : 0,
     restartRate: rate(0.02, 0.2),
+    bounceRate: on(0.3) ? rate(0.002, 0.02) : 0,
     tornWriteRate: on() ? rate(0.2, 0.9) : 0,
     partitionRate: on() ? rate(0.002, 0.02) : 0,
     healRate: rate(0.01, 0.05),
@@ -118,6 +126,8 @@ export function chooseProfile(seed: number): FaultProfile {
     checkQuorum: on(),
     electionTicks: 10,
     heartbeatTicks: 2,
+    maxSizePerMsgBytes: prng.pick([1, 256, 4096]),
+    maxInflightMsgs: prng.pick([1, 4, 64]),
     workload: {
       clients: prng.range(2, 5),
       keys: prng.range(1, 4),
@@ -135,6 +145,14 @@ function injectFaults(cluster: Cluster, prng: Prng, profile: FaultProfile): void
   const live = nodes.filter((n) => n.up);
   if (live.length > 1 && prng.chance(profile.crashRate)) cluster.crash(prng.pick(live).id);
   for (const n of nodes) if (!n.up && prng.chance(profile.restartRate)) cluster.restart(n.id);
+  if (live.length > 0 && prng.chance(profile.bounceRate)) {
+    const n = prng.pick(live);
+    if (n.up) {
+      cluster.crash(n.id);
+      cluster.restart(n.id);
+      cluster.count('bounce');
+    }
+  }
   if (prng.chance(profile.partitionRate)) {
     const ids = nodes.map((n) => n.id);
     const kind = prng.int(3);
@@ -200,6 +218,7 @@ export function runSeed(options: RunOptions): RunResult {
       voters,
       spares,
       link: profile.link,
+      ...(options.disabledChecks === undefined ? {} : { disabledChecks: options.disabledChecks }),
       node: {
         electionTicks: profile.electionTicks,
         heartbeatTicks: profile.heartbeatTicks,
@@ -210,8 +229,8 @@ export function runSeed(options: RunOptions): RunResult {
         tornWriteRate: profile.tornWriteRate,
         compactionThresholdEntries: profile.compactionThresholdEntries,
         compactionKeepEntries: 5,
-        maxSizePerMsgBytes: 4096,
-        maxInflightMsgs: 16,
+        maxSizePerMsgBytes: profile.maxSizePerMsgBytes,
+        maxInflightMsgs: profile.maxInflightMsgs,
         ...(options.testingBugs === undefined ? {} : { testingBugs: options.testingBugs }),
       },
     });

@@ -25,12 +25,18 @@ export async function freePort(): Promise<number> {
 }
 
 type KvSublevel = ReturnType<StoreDatabase['sublevel']> & {
-  put(key: string, value: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  batch(operations: { type: 'put' | 'del'; key: string; value?: Uint8Array }[], options?: { sync?: boolean }): Promise<void>;
+  clear(): Promise<void>;
+  iterator(): AsyncIterable<[string, Uint8Array]>;
 };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /**
  * Requests are JSON `{op: 'put', key, value}` or `{op: 'get', key}`; apply returns JSON
- * `{index, value}` (the previous value for put).
+ * `{index, value}` (the previous value for put). Each apply writes only what it changed, in one
+ * unsynced batch with the applied index (atomic), like the MVCC store does.
  */
 export class KvStateMachine implements StateMachine {
   readonly data = new Map<string, string>();
@@ -44,23 +50,20 @@ export class KvStateMachine implements StateMachine {
   static async open(db: StoreDatabase): Promise<KvStateMachine> {
     const sublevel = db.sublevel<string, Uint8Array>('kv-test', { valueEncoding: 'view' }) as unknown as KvSublevel;
     const sm = new KvStateMachine(sublevel);
-    const record = await sublevel.get('state');
-    if (record !== undefined) sm.load(JSON.parse(Buffer.from(record as Uint8Array).toString('utf8')) as SavedState);
+    const logEntries: [number, string][] = [];
+    for await (const [key, value] of sublevel.iterator()) {
+      const text = decoder.decode(value);
+      if (key === 'applied') sm.applied = Number(text);
+      else if (key.startsWith('k:')) sm.data.set(key.slice(2), text);
+      else if (key.startsWith('l:')) logEntries.push([Number(key.slice(2)), text]);
+    }
+    logEntries.sort((a, b) => a[0] - b[0]);
+    sm.log.push(...logEntries.map(([, text]) => text));
     return sm;
   }
 
-  private load(state: SavedState): void {
-    this.data.clear();
-    for (const [k, v] of state.data) this.data.set(k, v);
-    this.log.length = 0;
-    this.log.push(...state.log);
-    this.applied = state.applied;
-  }
-
-  private save(sync: boolean): Promise<void> {
-    const state: SavedState = { applied: this.applied, data: [...this.data], log: this.log };
-    const bytes = Buffer.from(JSON.stringify(state), 'utf8');
-    this.writes = this.writes.then(() => this.sublevel.put('state', bytes, { sync }));
+  private write(operations: { type: 'put'; key: string; value: Uint8Array }[], sync: boolean): Promise<void> {
+    this.writes = this.writes.then(() => this.sublevel.batch(operations, { sync }));
     return this.writes;
   }
 
@@ -68,18 +71,25 @@ export class KvStateMachine implements StateMachine {
     if (index !== this.applied + 1) throw new Error(`apply ${index} after ${this.applied}`);
     this.applied = index;
     let result: { index: number; value: string | null } = { index, value: null };
+    const operations: { type: 'put'; key: string; value: Uint8Array }[] = [
+      { type: 'put', key: 'applied', value: encoder.encode(String(index)) },
+    ];
     if (request) {
-      const r = JSON.parse(Buffer.from(request).toString('utf8')) as { op: string; key: string; value?: string };
+      const r = JSON.parse(decoder.decode(request)) as { op: string; key: string; value?: string };
+      result = { index, value: this.data.get(r.key) ?? null };
       if (r.op === 'put') {
-        result = { index, value: this.data.get(r.key) ?? null };
         this.data.set(r.key, r.value ?? '');
         this.log.push(`${r.key}=${r.value}`);
-      } else {
-        result = { index, value: this.data.get(r.key) ?? null };
+        operations.push({ type: 'put', key: `k:${r.key}`, value: encoder.encode(r.value ?? '') });
+        operations.push({
+          type: 'put',
+          key: `l:${String(this.log.length).padStart(12, '0')}`,
+          value: encoder.encode(`${r.key}=${r.value}`),
+        });
       }
     }
-    void this.save(false);
-    return Buffer.from(JSON.stringify(result), 'utf8');
+    void this.write(operations, false);
+    return encoder.encode(JSON.stringify(result));
   }
 
   appliedIndex(): number {
@@ -88,24 +98,36 @@ export class KvStateMachine implements StateMachine {
 
   async flush(): Promise<number> {
     const applied = this.applied;
-    await this.save(true);
+    await this.write([{ type: 'put', key: 'applied', value: encoder.encode(String(applied)) }], true);
     return applied;
   }
 
   snapshot(): StateMachineSnapshot {
-    const state: SavedState = { applied: this.applied, data: [...this.data], log: this.log };
-    return { index: this.applied, data: Buffer.from(JSON.stringify(state), 'utf8') };
+    const state: SavedState = { data: [...this.data], log: this.log };
+    return { index: this.applied, data: encoder.encode(JSON.stringify(state)) };
   }
 
   async restore(snapshot: StateMachineSnapshot): Promise<void> {
-    const state = JSON.parse(Buffer.from(snapshot.data).toString('utf8')) as SavedState;
-    this.load({ ...state, applied: snapshot.index });
-    await this.save(true);
+    const state = JSON.parse(decoder.decode(snapshot.data)) as SavedState;
+    await this.writes;
+    await this.sublevel.clear();
+    this.data.clear();
+    for (const [k, v] of state.data) this.data.set(k, v);
+    this.log.length = 0;
+    this.log.push(...state.log);
+    this.applied = snapshot.index;
+    const operations: { type: 'put'; key: string; value: Uint8Array }[] = [];
+    for (const [k, v] of this.data) operations.push({ type: 'put', key: `k:${k}`, value: encoder.encode(v) });
+    this.log.forEach((text, i) =>
+      operations.push({ type: 'put', key: `l:${String(i + 1).padStart(12, '0')}`, value: encoder.encode(text) }),
+    );
+    // The applied index goes last in the same batch: a crash leaves the old state or the new one.
+    operations.push({ type: 'put', key: 'applied', value: encoder.encode(String(snapshot.index)) });
+    await this.write(operations, true);
   }
 }
 
 interface SavedState {
-  applied: number;
   data: [string, string][];
   log: string[];
 }

@@ -1,6 +1,7 @@
 /** apps/v1 object types: Deployment and ReplicaSet. Shapes follow k8s.io/api/apps/v1. */
-import type { PodTemplateSpec } from './core.js';
+
 import type { IntOrString, LabelSelector, List, ObjectMeta, Time } from './meta.js';
+import type { PodTemplateSpec } from './pod.js';
 
 /** Parameters of a rolling update; percentages are of spec.replicas. */
 export interface RollingUpdateDeployment {

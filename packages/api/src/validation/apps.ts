@@ -5,8 +5,8 @@
  */
 import { labelSelectorAsSelector } from '../labels.js';
 import type { Deployment, ReplicaSet } from '../types/apps.js';
-import type { PodTemplateSpec } from '../types/core.js';
 import type { IntOrString, LabelSelector } from '../types/meta.js';
+import type { PodTemplateSpec } from '../types/pod.js';
 import { FieldErrors } from './field.js';
 import {
   validateImmutable,

@@ -5,6 +5,7 @@
  * defaulting; when present they must hold a supported value.
  */
 import { isQuantity, parseQuantity } from '../quantity.js';
+import type { IntOrString } from '../types/meta.js';
 import type {
   Container,
   EnvVar,
@@ -15,8 +16,7 @@ import type {
   ResourceRequirements,
   Toleration,
   Volume,
-} from '../types/core.js';
-import type { IntOrString } from '../types/meta.js';
+} from '../types/pod.js';
 import { child, deepEqual, FieldErrors, index, key } from './field.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import {
@@ -559,7 +559,9 @@ export function validatePodUpdate(next: Pod, previous: Pod): FieldErrors {
     nextSpec === undefined ||
     previousSpec === undefined ||
     typeof nextSpec !== 'object' ||
-    typeof previousSpec !== 'object'
+    nextSpec === null ||
+    typeof previousSpec !== 'object' ||
+    previousSpec === null
   ) {
     return errors;
   }

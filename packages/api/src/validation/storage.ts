@@ -129,7 +129,8 @@ export function validatePersistentVolumeClaimUpdate(
   validateObjectMetaUpdate(errors, next.metadata, previous.metadata);
   const nextSpec = next.spec;
   const previousSpec = previous.spec;
-  if (nextSpec === undefined || previousSpec === undefined || typeof nextSpec !== 'object') return errors;
+  if (nextSpec === undefined || previousSpec === undefined || typeof nextSpec !== 'object' ||
+    nextSpec === null) return errors;
   const comparable = structuredClone(previousSpec);
   comparable.resources = { ...comparable.resources };
   if (nextSpec.resources?.requests !== undefined) comparable.resources.requests = nextSpec.resources.requests;

@@ -3,9 +3,11 @@
  * kubectl's client-side apply (last-applied annotation + three-way merge patch), or server-side
  * apply on request, and kubectl's output lines.
  */
+
 import { isStatus, type KubeObject, type ResourceInfo, WELL_KNOWN_RESOURCES } from '@navarch/client';
 import type { Factory } from '../context.js';
 import { CliError, ExitSignal } from '../errors.js';
+import { io } from '../io.js';
 import { readManifests } from '../manifests.js';
 import { applyMergePatch, LAST_APPLIED, lastApplied, threeWayMergePatch, withLastApplied } from '../merge.js';
 import {
@@ -35,7 +37,11 @@ export interface ApplyPlan {
 }
 
 /** Works out what `apply` would do to one manifest object without changing anything. */
-export async function planApply(factory: Factory, info: ResourceInfo, object: KubeObject): Promise<ApplyPlan> {
+export async function planApply(
+  factory: Factory,
+  info: ResourceInfo,
+  object: KubeObject,
+): Promise<ApplyPlan> {
   const namespace = targetNamespace(factory, info, object);
   const name = object.metadata?.name;
   if (!name) throw new CliError('resource name may not be empty');
@@ -67,7 +73,7 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
           try {
             created = await client.create(info, plan.namespace, plan.modified, options);
           } catch (err) {
-            process.stderr.write(`${operationError(err, 'creating', manifest.source)}\n`);
+            io.err(`${operationError(err, 'creating', manifest.source)}\n`);
             failed = true;
             continue;
           }
@@ -76,7 +82,7 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
         continue;
       }
       if (!plan.current.metadata?.annotations?.[LAST_APPLIED]) {
-        process.stderr.write(
+        io.err(
           `Warning: resource ${plan.info.resource}/${plan.name} is missing the ${LAST_APPLIED} annotation which is required by navctl apply. navctl apply should only be used on resources created declaratively by either navctl create --save-config or navctl apply. The missing annotation will be patched automatically.\n`,
         );
       }
@@ -90,21 +96,27 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
         try {
           result = await client.patch(info, plan.namespace, plan.name, 'merge', patch, options);
         } catch (err) {
-          process.stderr.write(`${operationError(err, 'patching', manifest.source)}\n`);
+          io.err(`${operationError(err, 'patching', manifest.source)}\n`);
           failed = true;
           continue;
         }
       }
       printOperation(info, result, 'configured', dryRun, flags.output);
     } catch (err) {
-      process.stderr.write(`${operationError(err, 'retrieving current configuration of', manifest.source)}\n`);
+      io.err(`${operationError(err, 'retrieving current configuration of', manifest.source)}\n`);
       failed = true;
     }
   }
   if (failed) throw new ExitSignal(1);
 }
 
-async function serverSideApply(factory: Factory, info: ResourceInfo, object: KubeObject, flags: Flags, dryRun: DryRun) {
+async function serverSideApply(
+  factory: Factory,
+  info: ResourceInfo,
+  object: KubeObject,
+  flags: Flags,
+  dryRun: DryRun,
+) {
   const namespace = targetNamespace(factory, info, object);
   const name = object.metadata?.name ?? '';
   const body = withNamespace(object, namespace);
@@ -113,7 +125,8 @@ async function serverSideApply(factory: Factory, info: ResourceInfo, object: Kub
       ? body
       : await factory.client().patch(info, namespace, name, 'apply', body, {
           dryRun: dryRun === 'server',
-          fieldManager: flags.fieldManager === 'kubectl-client-side-apply' ? 'kubectl' : String(flags.fieldManager),
+          fieldManager:
+            flags.fieldManager === 'kubectl-client-side-apply' ? 'kubectl' : String(flags.fieldManager),
           force: Boolean(flags.forceConflicts),
         });
   printOperation(info, result, 'serverside-applied', dryRun, flags.output);
@@ -132,10 +145,12 @@ export async function runCreate(factory: Factory, args: string[], flags: Flags):
       const namespace = targetNamespace(factory, info, manifest.object);
       const object = withNamespace(manifest.object, namespace);
       const created =
-        dryRun === 'client' ? object : await client.create(info, namespace, object, { dryRun: dryRun === 'server' });
+        dryRun === 'client'
+          ? object
+          : await client.create(info, namespace, object, { dryRun: dryRun === 'server' });
       printOperation(info, created, 'created', dryRun, flags.output);
     } catch (err) {
-      process.stderr.write(`${operationError(err, 'creating', manifest.source)}\n`);
+      io.err(`${operationError(err, 'creating', manifest.source)}\n`);
       failed = true;
     }
   }
@@ -148,19 +163,31 @@ function wellKnown(resource: string): ResourceInfo {
   return info;
 }
 
-async function createSimple(factory: Factory, info: ResourceInfo, object: KubeObject, flags: Flags): Promise<void> {
+async function createSimple(
+  factory: Factory,
+  info: ResourceInfo,
+  object: KubeObject,
+  flags: Flags,
+): Promise<void> {
   const dryRun = dryRunOf(flags);
   const namespace = info.namespaced ? factory.namespace() : undefined;
   const body = withNamespace(object, namespace);
   const created =
-    dryRun === 'client' ? body : await factory.client().create(info, namespace, body, { dryRun: dryRun === 'server' });
+    dryRun === 'client'
+      ? body
+      : await factory.client().create(info, namespace, body, { dryRun: dryRun === 'server' });
   printOperation(info, created, 'created', dryRun, flags.output);
 }
 
 /** `navctl create namespace NAME`. */
 export async function runCreateNamespace(factory: Factory, args: string[], flags: Flags): Promise<void> {
   const name = args[0] ?? '';
-  await createSimple(factory, wellKnown('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, flags);
+  await createSimple(
+    factory,
+    wellKnown('namespaces'),
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    flags,
+  );
 }
 
 /** `navctl create configmap NAME --from-literal=k=v ...`. */
@@ -172,7 +199,12 @@ export async function runCreateConfigMap(factory: Factory, args: string[], flags
     if (eq <= 0) throw new CliError(`invalid literal source ${literal}, expected key=value`);
     data[literal.slice(0, eq)] = literal.slice(eq + 1);
   }
-  await createSimple(factory, wellKnown('configmaps'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }, flags);
+  await createSimple(
+    factory,
+    wellKnown('configmaps'),
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data },
+    flags,
+  );
 }
 
 /** `navctl replace -f ...`. */
@@ -191,15 +223,18 @@ export async function runReplace(factory: Factory, _args: string[], flags: Flags
         // Replace means "whatever is there now": take the live version so servers that insist on
         // a precondition accept the update.
         const live = await client.get(info, namespace, name);
-        if (live.metadata?.resourceVersion) object.metadata = { ...object.metadata, resourceVersion: live.metadata.resourceVersion };
+        if (live.metadata?.resourceVersion)
+          object.metadata = { ...object.metadata, resourceVersion: live.metadata.resourceVersion };
       }
       const replaced =
-        dryRun === 'client' ? object : await client.update(info, namespace, object, { dryRun: dryRun === 'server' });
+        dryRun === 'client'
+          ? object
+          : await client.update(info, namespace, object, { dryRun: dryRun === 'server' });
       printOperation(info, replaced, 'replaced', dryRun, flags.output);
     } catch (err) {
       if (isStatus(err, 404) || !(err instanceof CliError)) {
-        process.stderr.write(`${operationError(err, 'replacing', manifest.source)}\n`);
-      } else process.stderr.write(`error: ${err.message}\n`);
+        io.err(`${operationError(err, 'replacing', manifest.source)}\n`);
+      } else io.err(`error: ${err.message}\n`);
       failed = true;
     }
   }

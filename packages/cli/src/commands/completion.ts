@@ -25,7 +25,9 @@ const NAME_COMMANDS = ['get', 'describe', 'delete', 'edit', 'label', 'annotate',
 export function completionScript(shell: string, program: Command): string {
   if (shell !== 'bash' && shell !== 'zsh') throw new CliError(`Unsupported shell type "${shell}".`);
   const { commands, flags } = words(program);
-  const types = [...new Set(WELL_KNOWN_RESOURCES.flatMap((r) => [r.resource, ...r.shortNames]).concat(['all']))].sort();
+  const types = [
+    ...new Set(WELL_KNOWN_RESOURCES.flatMap((r) => [r.resource, ...r.shortNames]).concat(['all'])),
+  ].sort();
   const configSubs = program.commands.find((c) => c.name() === 'config')?.commands.map((c) => c.name()) ?? [];
   const flagCases = Object.entries(flags)
     .filter(([name]) => !name.includes(' '))

@@ -2,6 +2,7 @@
  * `navctl config ...`: read and modify kubeconfig files with kubectl's rules and messages, so the
  * same file keeps working for kubectl.
  */
+
 import { readFileSync } from 'node:fs';
 import {
   defaultWriteTarget,
@@ -13,6 +14,7 @@ import {
 } from '@navarch/client';
 import type { Factory } from '../context.js';
 import { CliError } from '../errors.js';
+import { io } from '../io.js';
 import { JsonPathTemplate, normaliseTemplate } from '../printers/jsonpath.js';
 import { toJson, toYaml } from '../printers/output.js';
 import { formatTable } from '../printers/tabwriter.js';
@@ -27,38 +29,48 @@ function loaded(factory: Factory): LoadedKubeconfig {
 export async function runGetContexts(factory: Factory, args: string[], flags: Flags): Promise<void> {
   const { merged } = loaded(factory);
   const current = merged['current-context'] ?? '';
-  let contexts = [...(merged.contexts ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let contexts = [...(merged.contexts ?? [])].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
   if (args[0] !== undefined) {
     contexts = contexts.filter((c) => c.name === args[0]);
     if (contexts.length === 0) throw new CliError(`context ${args[0]} not found`);
   }
   if (flags.output === 'name') {
-    process.stdout.write(contexts.map((c) => `${c.name}\n`).join(''));
+    io.out(contexts.map((c) => `${c.name}\n`).join(''));
     return;
   }
-  const rows: string[][] = flags.headers === false ? [] : [['CURRENT', 'NAME', 'CLUSTER', 'AUTHINFO', 'NAMESPACE']];
+  const rows: string[][] =
+    flags.headers === false ? [] : [['CURRENT', 'NAME', 'CLUSTER', 'AUTHINFO', 'NAMESPACE']];
   for (const c of contexts) {
-    rows.push([c.name === current ? '*' : '', c.name, c.context?.cluster ?? '', c.context?.user ?? '', c.context?.namespace ?? '']);
+    rows.push([
+      c.name === current ? '*' : '',
+      c.name,
+      c.context?.cluster ?? '',
+      c.context?.user ?? '',
+      c.context?.namespace ?? '',
+    ]);
   }
-  process.stdout.write(formatTable(rows));
+  io.out(formatTable(rows));
 }
 
 /** `navctl config current-context`. */
 export async function runCurrentContext(factory: Factory): Promise<void> {
   const current = loaded(factory).merged['current-context'];
   if (!current) throw new CliError('current-context is not set');
-  process.stdout.write(`${current}\n`);
+  io.out(`${current}\n`);
 }
 
 /** `navctl config use-context NAME`. */
 export async function runUseContext(factory: Factory, args: string[]): Promise<void> {
   const name = args[0] ?? '';
   const l = loaded(factory);
-  if (!l.merged.contexts?.some((c) => c.name === name)) throw new CliError(`no context exists with the name: "${name}"`);
+  if (!l.merged.contexts?.some((c) => c.name === name))
+    throw new CliError(`no context exists with the name: "${name}"`);
   const target = fileWithCurrentContext(l);
   target.config['current-context'] = name;
   writeKubeconfigFile(target);
-  process.stdout.write(`Switched to context "${name}".\n`);
+  io.out(`Switched to context "${name}".\n`);
 }
 
 /** The file `current-context` is read from (so a change to it takes effect), else the default target. */
@@ -89,7 +101,7 @@ export async function runSetContext(factory: Factory, args: string[], flags: Fla
     if (typeof flags[key] === 'string') entry.context[key] = flags[key] as string;
   }
   writeKubeconfigFile(target);
-  process.stdout.write(`Context "${name}" ${created ? 'created' : 'modified'}.\n`);
+  io.out(`Context "${name}" ${created ? 'created' : 'modified'}.\n`);
 }
 
 function redact(config: Kubeconfig): Kubeconfig {
@@ -154,22 +166,22 @@ export async function runView(factory: Factory, _args: string[], flags: Flags): 
   const doc: Kubeconfig = { apiVersion: 'v1', kind: 'Config', preferences: {}, ...config };
   if (!doc['current-context']) doc['current-context'] = '';
   const output = String(flags.output ?? 'yaml');
-  if (output === 'json') process.stdout.write(toJson(doc));
+  if (output === 'json') io.out(toJson(doc));
   else if (output.startsWith('jsonpath=')) {
-    process.stdout.write(new JsonPathTemplate(normaliseTemplate(output.slice('jsonpath='.length))).execute(doc));
-  } else process.stdout.write(toYaml(doc));
+    io.out(new JsonPathTemplate(normaliseTemplate(output.slice('jsonpath='.length))).execute(doc));
+  } else io.out(toYaml(doc));
 }
 
 /** `navctl config get-clusters`. */
 export async function runGetClusters(factory: Factory): Promise<void> {
   const names = (loaded(factory).merged.clusters ?? []).map((c) => c.name);
-  process.stdout.write(['NAME', ...names].map((n) => `${n}\n`).join(''));
+  io.out(['NAME', ...names].map((n) => `${n}\n`).join(''));
 }
 
 /** `navctl config get-users`. */
 export async function runGetUsers(factory: Factory): Promise<void> {
   const names = (loaded(factory).merged.users ?? []).map((c) => c.name);
-  process.stdout.write(['NAME', ...names].map((n) => `${n}\n`).join(''));
+  io.out(['NAME', ...names].map((n) => `${n}\n`).join(''));
 }
 
 /** `navctl config delete-context NAME`. */
@@ -177,13 +189,16 @@ export async function runDeleteContext(factory: Factory, args: string[]): Promis
   const name = args[0] ?? '';
   const l = loaded(factory);
   const target = fileDefining(l, 'contexts', name);
-  if (!target) throw new CliError(`cannot delete context ${name}, not in ${l.files.map((f) => f.path).join(':')}`);
+  if (!target)
+    throw new CliError(`cannot delete context ${name}, not in ${l.files.map((f) => f.path).join(':')}`);
   target.config.contexts = (target.config.contexts ?? []).filter((c) => c.name !== name);
   if (target.config['current-context'] === name) {
-    process.stderr.write(`warning: this removed your active context, use "navctl config use-context" to select a different one\n`);
+    io.err(
+      `warning: this removed your active context, use "navctl config use-context" to select a different one\n`,
+    );
   }
   writeKubeconfigFile(target);
-  process.stdout.write(`deleted context ${name} from ${target.path}\n`);
+  io.out(`deleted context ${name} from ${target.path}\n`);
 }
 
 /** `navctl config rename-context OLD NEW`. */
@@ -191,12 +206,16 @@ export async function runRenameContext(factory: Factory, args: string[]): Promis
   const [from = '', to = ''] = args;
   const l = loaded(factory);
   const target = fileDefining(l, 'contexts', from);
-  if (!target) throw new CliError(`cannot rename the context "${from}", it's not in ${l.files.map((f) => f.path).join(':')}`);
-  if (l.merged.contexts?.some((c) => c.name === to)) throw new CliError(`cannot rename the context "${from}", the context "${to}" already exists`);
+  if (!target)
+    throw new CliError(
+      `cannot rename the context "${from}", it's not in ${l.files.map((f) => f.path).join(':')}`,
+    );
+  if (l.merged.contexts?.some((c) => c.name === to))
+    throw new CliError(`cannot rename the context "${from}", the context "${to}" already exists`);
   for (const c of target.config.contexts ?? []) if (c.name === from) c.name = to;
   if (target.config['current-context'] === from) target.config['current-context'] = to;
   writeKubeconfigFile(target);
-  process.stdout.write(`Context "${from}" renamed to "${to}".\n`);
+  io.out(`Context "${from}" renamed to "${to}".\n`);
 }
 
 /** `navctl config set-cluster NAME --server=URL [--certificate-authority=F [--embed-certs]]`. */
@@ -215,12 +234,14 @@ export async function runSetCluster(factory: Factory, args: string[], flags: Fla
   if (flags.insecureSkipTlsVerify) entry.cluster['insecure-skip-tls-verify'] = true;
   if (typeof flags.certificateAuthority === 'string') {
     if (flags.embedCerts) {
-      entry.cluster['certificate-authority-data'] = readFileSync(flags.certificateAuthority).toString('base64');
+      entry.cluster['certificate-authority-data'] = readFileSync(flags.certificateAuthority).toString(
+        'base64',
+      );
       delete entry.cluster['certificate-authority'];
     } else entry.cluster['certificate-authority'] = flags.certificateAuthority;
   }
   writeKubeconfigFile(target);
-  process.stdout.write(`Cluster "${name}" set.\n`);
+  io.out(`Cluster "${name}" set.\n`);
 }
 
 /** `navctl config set-credentials NAME [--token=T] [--client-certificate=F --client-key=F [--embed-certs]]`. */
@@ -248,5 +269,5 @@ export async function runSetCredentials(factory: Factory, args: string[], flags:
     } else entry.user[file] = path;
   }
   writeKubeconfigFile(target);
-  process.stdout.write(`User "${name}" set.\n`);
+  io.out(`User "${name}" set.\n`);
 }

@@ -3,13 +3,28 @@
  * messages (`deployment.apps "x" deleted`). The command returns once the server accepted each
  * delete; objects with a grace period (pods) may still be terminating.
  */
-import { isStatus, type DeleteOptions, type KubeObject, qualifiedResource, type ResourceInfo } from '@navarch/client';
+
+import {
+  type DeleteOptions,
+  isStatus,
+  type KubeObject,
+  kindPrefix,
+  qualifiedResource,
+  type ResourceInfo,
+} from '@navarch/client';
 import { resolveResourceArgs, resolveTypes } from '../builder.js';
 import type { Factory } from '../context.js';
 import { CliError, ExitSignal, formatError } from '../errors.js';
+import { io } from '../io.js';
 import { readManifests } from '../manifests.js';
-import { type DryRun, dryRunOf, dryRunSuffix, operationError, resolveManifest, targetNamespace } from '../operations.js';
-import { kindPrefix } from '@navarch/client';
+import {
+  type DryRun,
+  dryRunOf,
+  dryRunSuffix,
+  operationError,
+  resolveManifest,
+  targetNamespace,
+} from '../operations.js';
 import { noResourcesMessage } from './get.js';
 
 type Flags = Record<string, unknown>;
@@ -25,10 +40,10 @@ function deleteOptions(flags: Flags, dryRun: DryRun): DeleteOptions {
 }
 
 function printDeleted(info: ResourceInfo, name: string, dryRun: DryRun, output: unknown): void {
-  if (output === 'name') process.stdout.write(`${kindPrefix(info)}/${name}\n`);
+  if (output === 'name') io.out(`${kindPrefix(info)}/${name}\n`);
   else {
     const kind = info.group ? `${info.kind.toLowerCase()}.${info.group}` : info.kind.toLowerCase();
-    process.stdout.write(`${kind} "${name}" deleted${dryRunSuffix(dryRun)}\n`);
+    io.out(`${kind} "${name}" deleted${dryRunSuffix(dryRun)}\n`);
   }
 }
 
@@ -38,7 +53,7 @@ export async function runDelete(factory: Factory, args: string[], flags: Flags):
   const options = deleteOptions(flags, dryRun);
   const files = (flags.filename as string[] | undefined) ?? [];
   if (flags.force && options.gracePeriodSeconds === 0) {
-    process.stderr.write(
+    io.err(
       'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n',
     );
   }
@@ -51,10 +66,10 @@ export async function runDelete(factory: Factory, args: string[], flags: Flags):
     } catch (err) {
       if (isStatus(err, 404) && flags.ignoreNotFound) return;
       failed = true;
-      if (source) process.stderr.write(`${operationError(err, 'deleting', source)}\n`);
+      if (source) io.err(`${operationError(err, 'deleting', source)}\n`);
       else if (isStatus(err, 404) && !err.status.details?.name) {
-        process.stderr.write(`Error from server (NotFound): ${qualifiedResource(info)} "${name}" not found\n`);
-      } else process.stderr.write(`${formatError(err)}\n`);
+        io.err(`Error from server (NotFound): ${qualifiedResource(info)} "${name}" not found\n`);
+      } else io.err(`${formatError(err)}\n`);
     }
   };
 
@@ -88,11 +103,12 @@ export async function runDelete(factory: Factory, args: string[], flags: Flags):
           await remove(info, item.metadata?.namespace ?? namespace, item.metadata?.name ?? '');
         }
       }
-      if (found === 0) process.stderr.write(noResourcesMessage(namespace));
+      if (found === 0) io.err(noResourcesMessage(namespace));
     } else {
       const { requests } = await resolveResourceArgs(factory, args);
       for (const req of requests) {
-        if (req.names.length === 0) throw new CliError('resource(s) were provided, but no name was specified');
+        if (req.names.length === 0)
+          throw new CliError('resource(s) were provided, but no name was specified');
         const namespace = req.info.namespaced ? factory.namespace() : undefined;
         for (const name of req.names) await remove(req.info, namespace, name);
       }

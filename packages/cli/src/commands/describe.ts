@@ -2,10 +2,12 @@
  * `navctl describe`: the object and its events, laid out as kubectl lays it out (Go tabwriter,
  * padding 2): Name:, Namespace:, Labels:, Annotations:, kind-specific sections, Events:.
  */
+
 import { isStatus, type KubeObject, type ResourceInfo } from '@navarch/client';
 import { resolveResourceArgs } from '../builder.js';
 import type { Factory } from '../context.js';
 import { ExitSignal, formatError } from '../errors.js';
+import { io } from '../io.js';
 import { LAST_APPLIED } from '../merge.js';
 import { humanDuration } from '../printers/age.js';
 import { goTabwrite } from '../printers/gotabwriter.js';
@@ -37,7 +39,13 @@ export function formatTime(timestamp: string | undefined): string {
   return `${WEEKDAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-function map(out: Out, level: number, title: string, values: Record<string, string> | undefined, skip: string[] = []) {
+function map(
+  out: Out,
+  level: number,
+  title: string,
+  values: Record<string, string> | undefined,
+  skip: string[] = [],
+) {
   const keys = Object.keys(values ?? {})
     .filter((k) => !skip.includes(k))
     .sort();
@@ -68,7 +76,8 @@ function selector(sel: Any): string {
     .filter((k) => typeof labels[k] === 'string')
     .sort()
     .map((k) => `${k}=${labels[k]}`);
-  for (const e of sel?.matchExpressions ?? []) parts.push(`${e.key} ${String(e.operator).toLowerCase()} (${(e.values ?? []).join(',')})`);
+  for (const e of sel?.matchExpressions ?? [])
+    parts.push(`${e.key} ${String(e.operator).toLowerCase()} (${(e.values ?? []).join(',')})`);
   return parts.length === 0 ? '<none>' : parts.join(',');
 }
 
@@ -102,17 +111,23 @@ function containers(out: Out, level: number, title: string, list: Any[], statuse
   for (const c of list) {
     const status = statuses?.find((s) => s.name === c.name);
     out.line(level + 1, `${c.name}:`);
-    if (statuses) out.line(level + 2, 'Container ID:', status?.containerID ?? '');
+    if (status?.containerID) out.line(level + 2, 'Container ID:', status.containerID);
     out.line(level + 2, 'Image:', c.image ?? '');
-    if (statuses) out.line(level + 2, 'Image ID:', status?.imageID ?? '');
+    if (status?.imageID) out.line(level + 2, 'Image ID:', status.imageID);
     const ports: Any[] = c.ports ?? [];
     if (ports.length === 0) out.line(level + 2, 'Port:', '<none>');
-    else out.line(level + 2, ports.length > 1 ? 'Ports:' : 'Port:', ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '));
+    else
+      out.line(
+        level + 2,
+        ports.length > 1 ? 'Ports:' : 'Port:',
+        ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', '),
+      );
     if (c.command) out.line(level + 2, 'Command:', c.command.join(' '));
     if (c.args) out.line(level + 2, 'Args:', c.args.join(' '));
     if (statuses) {
       containerState(out, level + 2, 'State', status?.state);
-      if (status?.lastState && Object.keys(status.lastState).length > 0) containerState(out, level + 2, 'Last State', status.lastState);
+      if (status?.lastState && Object.keys(status.lastState).length > 0)
+        containerState(out, level + 2, 'Last State', status.lastState);
       out.line(level + 2, 'Ready:', status?.ready ? 'True' : 'False');
       out.line(level + 2, 'Restart Count:', String(status?.restartCount ?? 0));
     }
@@ -140,8 +155,10 @@ function containers(out: Out, level: number, title: string, list: Any[], statuse
       for (const e of env) {
         let value = e.value ?? '';
         const from = e.valueFrom;
-        if (from?.secretKeyRef) value = `<set to the key '${from.secretKeyRef.key}' in secret '${from.secretKeyRef.name}'>`;
-        else if (from?.configMapKeyRef) value = `<set to the key '${from.configMapKeyRef.key}' of config map '${from.configMapKeyRef.name}'>`;
+        if (from?.secretKeyRef)
+          value = `<set to the key '${from.secretKeyRef.key}' in secret '${from.secretKeyRef.name}'>`;
+        else if (from?.configMapKeyRef)
+          value = `<set to the key '${from.configMapKeyRef.key}' of config map '${from.configMapKeyRef.name}'>`;
         else if (from?.fieldRef) value = `(${from.fieldRef.apiVersion ?? 'v1'}:${from.fieldRef.fieldPath})`;
         out.line(level + 3, `${e.name}:`, String(value));
       }
@@ -150,14 +167,16 @@ function containers(out: Out, level: number, title: string, list: Any[], statuse
     if (mounts.length === 0) out.line(level + 2, 'Mounts:', '<none>');
     else {
       out.line(level + 2, 'Mounts:');
-      for (const m of mounts) out.line(level + 3, `${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'})`);
+      for (const m of mounts)
+        out.line(level + 3, `${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'})`);
     }
   }
 }
 
 function probeText(p: Any): string {
   let action = 'unknown';
-  if (p.httpGet) action = `http-get ${p.httpGet.scheme === 'HTTPS' ? 'https' : 'http'}://${p.httpGet.host ?? ''}:${p.httpGet.port}${p.httpGet.path ?? ''}`;
+  if (p.httpGet)
+    action = `http-get ${p.httpGet.scheme === 'HTTPS' ? 'https' : 'http'}://${p.httpGet.host ?? ''}:${p.httpGet.port}${p.httpGet.path ?? ''}`;
   else if (p.tcpSocket) action = `tcp-socket ${p.tcpSocket.host ?? ''}:${p.tcpSocket.port}`;
   else if (p.exec) action = `exec [${(p.exec.command ?? []).join(' ')}]`;
   else if (p.grpc) action = `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ''}`;
@@ -175,7 +194,11 @@ function volumes(out: Out, level: number, list: Any[] | undefined) {
     const kind = Object.keys(v).find((k) => k !== 'name') ?? '';
     out.line(level + 2, 'Type:', kind);
     for (const [k, val] of Object.entries(v[kind] ?? {})) {
-      out.line(level + 2, `${k.charAt(0).toUpperCase()}${k.slice(1)}:`, typeof val === 'object' ? JSON.stringify(val) : String(val));
+      out.line(
+        level + 2,
+        `${k.charAt(0).toUpperCase()}${k.slice(1)}:`,
+        typeof val === 'object' ? JSON.stringify(val) : String(val),
+      );
     }
   }
 }
@@ -188,7 +211,11 @@ function podTemplate(out: Out, template: Any) {
   containers(out, 1, 'Containers', template?.spec?.containers ?? [], undefined);
   volumes(out, 1, template?.spec?.volumes);
   out.line(1, 'Node-Selectors:', selector(template?.spec?.nodeSelector));
-  out.line(1, 'Tolerations:', (template?.spec?.tolerations ?? []).length === 0 ? '<none>' : JSON.stringify(template.spec.tolerations));
+  out.line(
+    1,
+    'Tolerations:',
+    (template?.spec?.tolerations ?? []).length === 0 ? '<none>' : JSON.stringify(template.spec.tolerations),
+  );
 }
 
 function conditions(out: Out, list: Any[] | undefined, columns: string[]) {
@@ -203,6 +230,23 @@ function conditions(out: Out, list: Any[] | undefined, columns: string[]) {
     });
     out.line(1, ...cells);
   }
+}
+
+/** The pod's QoS class from its containers' requests and limits (what the API server would set). */
+function qosClass(list: Any[]): string {
+  let any = false;
+  let guaranteed = true;
+  for (const c of list) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length > 0 || Object.keys(lim).length > 0) any = true;
+    for (const r of ['cpu', 'memory']) {
+      const want = req[r] ?? lim[r];
+      if (lim[r] === undefined || want !== lim[r]) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
 function describePod(out: Out, o: Any, info: ResourceInfo) {
@@ -228,10 +272,18 @@ function describePod(out: Out, o: Any, info: ResourceInfo) {
   containers(out, 0, 'Containers', o.spec?.containers ?? [], o.status?.containerStatuses ?? []);
   conditions(out, o.status?.conditions, ['Type', 'Status']);
   volumes(out, 0, o.spec?.volumes);
-  out.line(0, 'QoS Class:', o.status?.qosClass ?? '');
+  out.line(0, 'QoS Class:', o.status?.qosClass ?? qosClass(o.spec?.containers ?? []));
   out.line(0, 'Node-Selectors:', selector(o.spec?.nodeSelector));
   const tolerations: Any[] = o.spec?.tolerations ?? [];
-  out.line(0, 'Tolerations:', tolerations.length === 0 ? '<none>' : tolerations.map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}:${t.effect ?? ''}`).join(', '));
+  out.line(
+    0,
+    'Tolerations:',
+    tolerations.length === 0
+      ? '<none>'
+      : tolerations
+          .map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}:${t.effect ?? ''}`)
+          .join(', '),
+  );
 }
 
 function describeWorkload(out: Out, o: Any, info: ResourceInfo) {
@@ -241,12 +293,20 @@ function describeWorkload(out: Out, o: Any, info: ResourceInfo) {
   out.line(0, 'Selector:', selector(o.spec?.selector));
   const s = o.status ?? {};
   if (info.resource === 'deployments') {
-    out.line(0, 'Replicas:', `${o.spec?.replicas ?? 1} desired | ${s.updatedReplicas ?? 0} updated | ${s.replicas ?? 0} total | ${s.availableReplicas ?? 0} available | ${s.unavailableReplicas ?? 0} unavailable`);
+    out.line(
+      0,
+      'Replicas:',
+      `${o.spec?.replicas ?? 1} desired | ${s.updatedReplicas ?? 0} updated | ${s.replicas ?? 0} total | ${s.availableReplicas ?? 0} available | ${s.unavailableReplicas ?? 0} unavailable`,
+    );
     out.line(0, 'StrategyType:', o.spec?.strategy?.type ?? 'RollingUpdate');
     out.line(0, 'MinReadySeconds:', String(o.spec?.minReadySeconds ?? 0));
     const ru = o.spec?.strategy?.rollingUpdate;
     if ((o.spec?.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-      out.line(0, 'RollingUpdateStrategy:', `${ru?.maxUnavailable ?? '25%'} max unavailable, ${ru?.maxSurge ?? '25%'} max surge`);
+      out.line(
+        0,
+        'RollingUpdateStrategy:',
+        `${ru?.maxUnavailable ?? '25%'} max unavailable, ${ru?.maxSurge ?? '25%'} max surge`,
+      );
     }
   } else {
     const controller = (o.metadata?.ownerReferences ?? []).find((r: Any) => r.controller);
@@ -326,14 +386,16 @@ function describeGeneric(out: Out, o: Any, info: ResourceInfo) {
   }
 }
 
-async function events(factory: Factory, o: Any, info: ResourceInfo, nowMs: number): Promise<string> {
+async function events(out: Out, factory: Factory, o: Any, info: ResourceInfo, nowMs: number): Promise<void> {
   const client = factory.client();
   const eventsInfo = await client.discovery.resolve('events');
   const ns = info.namespaced ? o.metadata?.namespace : undefined;
   let items: Any[] = [];
   const matches = (e: Any) =>
     e.involvedObject?.name === o.metadata?.name &&
-    (e.involvedObject?.uid === undefined || o.metadata?.uid === undefined || e.involvedObject.uid === o.metadata.uid) &&
+    (e.involvedObject?.uid === undefined ||
+      o.metadata?.uid === undefined ||
+      e.involvedObject.uid === o.metadata.uid) &&
     (!info.namespaced || e.involvedObject?.namespace === undefined || e.involvedObject.namespace === ns);
   try {
     const list = await client.list(eventsInfo, ns ?? (info.namespaced ? undefined : 'default'), {
@@ -349,10 +411,12 @@ async function events(factory: Factory, o: Any, info: ResourceInfo, nowMs: numbe
       items = [];
     }
   }
-  if (items.length === 0) return 'Events:  <none>\n';
+  if (items.length === 0) {
+    out.line(0, 'Events:', '<none>');
+    return;
+  }
   const when = (e: Any) => e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
   items.sort((a, b) => (when(a) < when(b) ? -1 : when(a) > when(b) ? 1 : 0));
-  const out = new Out();
   out.line(0, 'Events:');
   out.line(1, 'Type', 'Reason', 'Age', 'From', 'Message');
   out.line(1, '----', '------', '----', '----', '-------');
@@ -360,25 +424,40 @@ async function events(factory: Factory, o: Any, info: ResourceInfo, nowMs: numbe
     const last = Date.parse(when(e));
     const first = Date.parse(e.firstTimestamp ?? when(e));
     let age = Number.isNaN(last) ? '<unknown>' : humanDuration(nowMs - last);
-    if ((e.count ?? 1) > 1 && !Number.isNaN(first)) age = `${age} (x${e.count} over ${humanDuration(nowMs - first)})`;
-    const from = [e.source?.component ?? e.reportingComponent ?? '', e.source?.host ?? ''].filter((s) => s).join(', ');
+    if ((e.count ?? 1) > 1 && !Number.isNaN(first))
+      age = `${age} (x${e.count} over ${humanDuration(nowMs - first)})`;
+    const from = [e.source?.component ?? e.reportingComponent ?? '', e.source?.host ?? '']
+      .filter((s) => s)
+      .join(', ');
     out.line(1, e.type ?? '', e.reason ?? '', age, from, String(e.message ?? '').trim());
   }
-  return out.toString();
 }
 
 /** Renders one object as `navctl describe` prints it (without the events section). */
 export function describeObject(o: KubeObject, info: ResourceInfo): string {
   const out = new Out();
-  if (info.resource === 'pods') describePod(out, o, info);
-  else if (info.resource === 'deployments' || info.resource === 'replicasets' || info.resource === 'statefulsets') describeWorkload(out, o, info);
-  else if (info.resource === 'services') describeService(out, o, info);
-  else describeGeneric(out, o, info);
+  describeInto(out, o, info);
   return out.toString();
 }
 
+function describeInto(out: Out, o: KubeObject, info: ResourceInfo): void {
+  if (info.resource === 'pods') describePod(out, o, info);
+  else if (
+    info.resource === 'deployments' ||
+    info.resource === 'replicasets' ||
+    info.resource === 'statefulsets'
+  )
+    describeWorkload(out, o, info);
+  else if (info.resource === 'services') describeService(out, o, info);
+  else describeGeneric(out, o, info);
+}
+
 /** `navctl describe TYPE [NAME...]` (also `TYPE/NAME`, `-l`, `-A`). */
-export async function runDescribe(factory: Factory, args: string[], flags: Record<string, unknown>): Promise<void> {
+export async function runDescribe(
+  factory: Factory,
+  args: string[],
+  flags: Record<string, unknown>,
+): Promise<void> {
   const { requests } = await resolveResourceArgs(factory, args);
   const client = factory.client();
   const namespace = flags.allNamespaces ? undefined : factory.namespace();
@@ -390,27 +469,37 @@ export async function runDescribe(factory: Factory, args: string[], flags: Recor
     const ns = req.info.namespaced ? namespace : undefined;
     let objects: KubeObject[] = [];
     if (req.names.length === 0) {
-      const list = await client.list(req.info, ns, flags.selector ? { labelSelector: String(flags.selector) } : {});
+      const list = await client.list(
+        req.info,
+        ns,
+        flags.selector ? { labelSelector: String(flags.selector) } : {},
+      );
       objects = list.items ?? [];
     } else {
       for (const name of req.names) {
         try {
-          objects.push(await client.get(req.info, req.info.namespaced ? (namespace ?? factory.namespace()) : undefined, name));
+          objects.push(
+            await client.get(
+              req.info,
+              req.info.namespaced ? (namespace ?? factory.namespace()) : undefined,
+              name,
+            ),
+          );
         } catch (err) {
           failed = true;
-          process.stderr.write(`${formatError(err)}\n`);
+          io.err(`${formatError(err)}\n`);
         }
       }
     }
     for (const o of objects) {
       seen++;
-      let text = describeObject(o, req.info);
-      if (flags.showEvents !== false) text += await events(factory, o, req.info, nowMs);
-      blocks.push(text);
+      const out = new Out();
+      describeInto(out, o, req.info);
+      if (flags.showEvents !== false) await events(out, factory, o, req.info, nowMs);
+      blocks.push(out.toString());
     }
   }
-  process.stdout.write(blocks.join('\n\n'));
-  if (blocks.length > 0) process.stdout.write('\n');
-  if (seen === 0 && !failed) process.stderr.write(noResourcesMessage(namespace));
+  io.out(blocks.join('\n\n'));
+  if (seen === 0 && !failed) io.err(noResourcesMessage(namespace));
   if (failed) throw new ExitSignal(1);
 }

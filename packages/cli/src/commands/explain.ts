@@ -2,9 +2,11 @@
  * `navctl explain RESOURCE[.FIELD...]`: field documentation from the server's OpenAPI v3 document
  * (as kubectl 1.32 does); when the server publishes none, the fields of the object's top level.
  */
+
 import { isStatus, type ResourceInfo } from '@navarch/client';
 import type { Factory } from '../context.js';
 import { CliError } from '../errors.js';
+import { io } from '../io.js';
 
 interface Schema {
   type?: string;
@@ -70,7 +72,10 @@ function wrap(text: string, indent: number, width = 80): string {
   return `${out.join('\n')}\n`;
 }
 
-async function fetchSchema(factory: Factory, info: ResourceInfo): Promise<{ root: Schema; doc: OpenApiDoc } | undefined> {
+async function fetchSchema(
+  factory: Factory,
+  info: ResourceInfo,
+): Promise<{ root: Schema; doc: OpenApiDoc } | undefined> {
   const rest = factory.client().rest;
   let index: { paths?: Record<string, { serverRelativeURL?: string }> };
   try {
@@ -100,15 +105,27 @@ async function fetchSchema(factory: Factory, info: ResourceInfo): Promise<{ root
 const FALLBACK: Schema = {
   description: '',
   properties: {
-    apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-    kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+    apiVersion: {
+      type: 'string',
+      description: 'APIVersion defines the versioned schema of this representation of an object.',
+    },
+    kind: {
+      type: 'string',
+      description: 'Kind is a string value representing the REST resource this object represents.',
+    },
     metadata: { $ref: '#/components/schemas/ObjectMeta', description: "Standard object's metadata." },
     spec: { type: 'object', description: 'Specification of the desired behavior.' },
     status: { type: 'object', description: 'Most recently observed status. Read-only.' },
   },
 };
 
-function printFields(schema: Schema, doc: OpenApiDoc, recursive: boolean, depth: number, out: string[]): void {
+function printFields(
+  schema: Schema,
+  doc: OpenApiDoc,
+  recursive: boolean,
+  depth: number,
+  out: string[],
+): void {
   const required = new Set(schema.required ?? []);
   const names = Object.keys(schema.properties ?? {}).sort();
   for (const name of names) {
@@ -126,7 +143,11 @@ function printFields(schema: Schema, doc: OpenApiDoc, recursive: boolean, depth:
 }
 
 /** `navctl explain pods.spec.containers [--recursive]`. */
-export async function runExplain(factory: Factory, args: string[], flags: Record<string, unknown>): Promise<void> {
+export async function runExplain(
+  factory: Factory,
+  args: string[],
+  flags: Record<string, unknown>,
+): Promise<void> {
   const [resource = '', ...path] = (args[0] ?? '').split('.');
   if (!resource) throw new CliError('You must specify the type of resource to explain.');
   let info = await factory.client().discovery.resolve(resource);
@@ -147,7 +168,7 @@ export async function runExplain(factory: Factory, args: string[], flags: Record
   }
   const shown = deref(schema?.type === 'array' ? schema.items : schema, doc) ?? {};
   const out: string[] = [];
-  out.push(`GROUP:      ${info.group}\n`.replace(/^GROUP:      \n$/, ''));
+  out.push(`GROUP:      ${info.group}\n`.replace(/^GROUP: {6}\n$/, ''));
   out.push(`KIND:       ${info.kind}\nVERSION:    ${info.version}\n\n`);
   out.push(fieldLine);
   out.push('DESCRIPTION:\n');
@@ -156,5 +177,5 @@ export async function runExplain(factory: Factory, args: string[], flags: Record
     out.push(`${flags.recursive ? '' : '    \n'}FIELDS:\n`);
     printFields(shown, doc, Boolean(flags.recursive), 0, out);
   }
-  process.stdout.write(out.join(''));
+  io.out(out.join(''));
 }

@@ -2,21 +2,31 @@
  * `navctl get`: server-printed tables (`as=Table`) laid out like kubectl, the machine formats,
  * several kinds at once, `-A`, `-l`, `--sort-by`, `--show-labels` and `-w`.
  */
+
 import {
   isStatus,
   type KubeList,
   type KubeObject,
+  kindPrefix,
   qualifiedResource,
   type ResourceInfo,
-  StatusError,
+  type StatusError,
   type Table,
-  kindPrefix,
 } from '@navarch/client';
 import { type ResourceRequest, resolveResourceArgs } from '../builder.js';
 import type { Factory } from '../context.js';
 import { CliError, ExitSignal, formatStatusError } from '../errors.js';
+import { io } from '../io.js';
 import { localTable } from '../printers/columns.js';
-import { type OutputFormat, parseOutputFormat, renderObjects, toJson, toYaml, withTypeMeta, objectName } from '../printers/output.js';
+import {
+  type OutputFormat,
+  objectName,
+  parseOutputFormat,
+  renderObjects,
+  toJson,
+  toYaml,
+  withTypeMeta,
+} from '../printers/output.js';
 import { sortByJsonPath, type TableOptions, tableRows } from '../printers/table.js';
 import { TabWriter } from '../printers/tabwriter.js';
 
@@ -67,7 +77,11 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
   const includeObject = flags.sortBy ? 'Object' : 'Metadata';
 
   const fetchOne = async (req: ResourceRequest): Promise<Fetched> => {
-    const ns = req.info.namespaced ? (req.names.length > 0 ? (namespace ?? factory.namespace()) : namespace) : undefined;
+    const ns = req.info.namespaced
+      ? req.names.length > 0
+        ? (namespace ?? factory.namespace())
+        : namespace
+      : undefined;
     const result: Fetched = { info: req.info };
     const listOptions = {
       ...(flags.selector ? { labelSelector: flags.selector } : {}),
@@ -91,7 +105,9 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
     const answers = await Promise.all(
       req.names.map(async (name) => {
         try {
-          return wantTable ? await client.getTable(req.info, ns, name, includeObject) : await client.get(req.info, ns, name);
+          return wantTable
+            ? await client.getTable(req.info, ns, name, includeObject)
+            : await client.get(req.info, ns, name);
         } catch (err) {
           if (isStatus(err, 404)) {
             if (!flags.ignoreNotFound) errors.push(notFoundLine(err, req.info, name));
@@ -143,9 +159,13 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
       if (flags.outputWatchEvents) options.eventTypes = table.rows.map(() => 'ADDED');
       printed += table.rows.length;
       // Every kind is its own tabwriter block, so each table aligns on its own like kubectl's.
-      blocks.push(blocks.length === 0 ? writer.format(tableRows(table, options)) : new TabWriter().format(tableRows(table, options)));
+      blocks.push(
+        blocks.length === 0
+          ? writer.format(tableRows(table, options))
+          : new TabWriter().format(tableRows(table, options)),
+      );
     }
-    process.stdout.write(blocks.join('\n'));
+    io.out(blocks.join('\n'));
   } else {
     let items = fetched.flatMap((f) => (f.objects ?? []).map((object) => ({ info: f.info, object })));
     if (flags.sortBy) {
@@ -155,18 +175,23 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
     printed = items.length;
     const single = byName && requests.length === 1 && requests[0]?.names.length === 1;
     if (!(flags.watchOnly && items.length === 0)) {
-      if (items.length > 0 || format.kind === 'json' || format.kind === 'yaml' || format.kind === 'jsonpath') {
+      if (
+        items.length > 0 ||
+        format.kind === 'json' ||
+        format.kind === 'yaml' ||
+        format.kind === 'jsonpath'
+      ) {
         if (!(flags.watch && items.length === 0)) {
-          process.stdout.write(renderObjects(format, items, single, Boolean(flags.noHeaders)));
+          io.out(renderObjects(format, items, single, Boolean(flags.noHeaders)));
         }
       }
     }
   }
-  for (const line of errors) process.stderr.write(`${line}\n`);
+  for (const line of errors) io.err(`${line}\n`);
   const quietFormats = format.kind === 'json' || format.kind === 'yaml' || format.kind === 'jsonpath';
   if (printed === 0 && errors.length === 0 && !byName && !quietFormats && !flags.watchOnly) {
     const scoped = requests.some((r) => r.info.namespaced) ? namespace : undefined;
-    process.stderr.write(noResourcesMessage(scoped));
+    io.err(noResourcesMessage(scoped));
   }
   if (flags.watch || flags.watchOnly) {
     const only = fetched[0] ?? { info: (requests[0] as ResourceRequest).info };
@@ -203,7 +228,11 @@ async function watchRows(
     const stream = await client.watch(req.info, ns, {
       ...(resourceVersion ? { resourceVersion } : {}),
       ...(flags.selector ? { labelSelector: flags.selector } : {}),
-      ...(req.names.length === 1 ? { fieldSelector: `metadata.name=${req.names[0]}` } : flags.fieldSelector ? { fieldSelector: flags.fieldSelector } : {}),
+      ...(req.names.length === 1
+        ? { fieldSelector: `metadata.name=${req.names[0]}` }
+        : flags.fieldSelector
+          ? { fieldSelector: flags.fieldSelector }
+          : {}),
       table: format.kind === 'table',
       signal: controller.signal,
     });
@@ -220,14 +249,14 @@ async function watchRows(
         if (multiKind) options.kindPrefix = kindPrefix(req.info);
         if (flags.outputWatchEvents) options.eventTypes = table.rows.map(() => event.type);
         headerPending = false;
-        process.stdout.write(writer.format(tableRows(table, options)));
+        io.out(writer.format(tableRows(table, options)));
       } else {
         const object = withTypeMeta(event.object, req.info);
         const payload = flags.outputWatchEvents ? { type: event.type, object } : object;
-        if (format.kind === 'json') process.stdout.write(toJson(payload));
-        else if (format.kind === 'yaml') process.stdout.write(`---\n${toYaml(payload)}`);
-        else if (format.kind === 'name') process.stdout.write(`${objectName(req.info, object)}\n`);
-        else process.stdout.write(renderObjects(format, [{ info: req.info, object }], true, true));
+        if (format.kind === 'json') io.out(toJson(payload));
+        else if (format.kind === 'yaml') io.out(`---\n${toYaml(payload)}`);
+        else if (format.kind === 'name') io.out(`${objectName(req.info, object)}\n`);
+        else io.out(renderObjects(format, [{ info: req.info, object }], true, true));
       }
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * Commands that change live objects in place: `scale`, `label`, `annotate`, `patch`, `edit`.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { resolveResourceArgs, resolveTypes } from '../builder.js';
 import type { Factory } from '../context.js';
 import { CliError, ExitSignal, formatError } from '../errors.js';
+import { io } from '../io.js';
 import { readManifests } from '../manifests.js';
 import { deepEqual } from '../merge.js';
 import { type DryRun, dryRunOf, printOperation, resolveManifest, targetNamespace } from '../operations.js';
@@ -38,11 +40,16 @@ async function targets(factory: Factory, args: string[], flags: Flags): Promise<
     const out: Target[] = [];
     for (const manifest of readManifests(files)) {
       const info = await resolveManifest(client.discovery, manifest);
-      out.push({ info, namespace: targetNamespace(factory, info, manifest.object), name: manifest.object.metadata?.name ?? '' });
+      out.push({
+        info,
+        namespace: targetNamespace(factory, info, manifest.object),
+        name: manifest.object.metadata?.name ?? '',
+      });
     }
     return out;
   }
-  if (args.length === 0) throw new CliError('you must specify the type of resource and a name, or a file (-f)');
+  if (args.length === 0)
+    throw new CliError('you must specify the type of resource and a name, or a file (-f)');
   if (flags.selector || flags.all) {
     const { infos } = await resolveTypes(factory, args[0] as string);
     const namespace = flags.allNamespaces ? undefined : factory.namespace();
@@ -61,7 +68,8 @@ async function targets(factory: Factory, args: string[], flags: Flags): Promise<
   const out: Target[] = [];
   for (const req of requests) {
     if (req.names.length === 0) throw new CliError('resource(s) were provided, but no name was specified');
-    for (const name of req.names) out.push({ info: req.info, namespace: req.info.namespaced ? factory.namespace() : undefined, name });
+    for (const name of req.names)
+      out.push({ info: req.info, namespace: req.info.namespaced ? factory.namespace() : undefined, name });
   }
   return out;
 }
@@ -74,7 +82,7 @@ async function forEachTarget(list: Target[], body: (t: Target) => Promise<void>)
       await body(t);
     } catch (err) {
       failed = true;
-      process.stderr.write(`${formatError(err)}\n`);
+      io.err(`${formatError(err)}\n`);
     }
   }
   if (failed) throw new ExitSignal(1);
@@ -83,7 +91,8 @@ async function forEachTarget(list: Target[], body: (t: Target) => Promise<void>)
 /** `navctl scale TYPE NAME --replicas=N` (also `TYPE/NAME`, `-l`, `--all`, `-f`). */
 export async function runScale(factory: Factory, args: string[], flags: Flags): Promise<void> {
   const replicas = flags.replicas as number;
-  if (replicas < 0) throw new CliError('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
+  if (replicas < 0)
+    throw new CliError('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   const dryRun = dryRunOf(flags);
   const client = factory.client();
   await forEachTarget(await targets(factory, args, flags), async ({ info, namespace, name }) => {
@@ -130,7 +139,12 @@ function splitChanges(args: string[], what: string): { resourceArgs: string[]; c
   return { resourceArgs, change };
 }
 
-async function runMetadata(factory: Factory, args: string[], flags: Flags, field: 'labels' | 'annotations'): Promise<void> {
+async function runMetadata(
+  factory: Factory,
+  args: string[],
+  flags: Flags,
+  field: 'labels' | 'annotations',
+): Promise<void> {
   const what = field === 'labels' ? 'label' : 'annotation';
   const verb = field === 'labels' ? 'labeled' : 'annotated';
   const { resourceArgs, change } = splitChanges(args, what);
@@ -143,7 +157,7 @@ async function runMetadata(factory: Factory, args: string[], flags: Flags, field
     const live = await client.get(info, namespace, name);
     const current = live.metadata?.[field] ?? {};
     if (flags.list) {
-      for (const key of Object.keys(current).sort()) process.stdout.write(`${key}=${current[key]}\n`);
+      for (const key of Object.keys(current).sort()) io.out(`${key}=${current[key]}\n`);
       return;
     }
     const patch: Record<string, string | null> = {};
@@ -155,7 +169,7 @@ async function runMetadata(factory: Factory, args: string[], flags: Flags, field
     }
     for (const key of change.remove) {
       if (key in current) patch[key] = null;
-      else process.stderr.write(`${what} "${key}" not found.\n`);
+      else io.err(`${what} "${key}" not found.\n`);
     }
     if (Object.keys(patch).length === 0) {
       printOperation(info, live, `not ${verb}`, 'none', flags.output);
@@ -213,10 +227,11 @@ export async function runPatch(factory: Factory, args: string[], flags: Flags): 
       after = await client.patch(info, namespace, name, type, patch, { dryRun: dryRun === 'server' });
     } catch (err) {
       if (type !== 'strategic' || !(err instanceof StatusError) || err.httpStatus !== 415) throw err;
-      process.stderr.write('Warning: the server does not accept strategic merge patches; sent as a JSON merge patch\n');
+      io.err('Warning: the server does not accept strategic merge patches; sent as a JSON merge patch\n');
       after = await client.patch(info, namespace, name, 'merge', patch, { dryRun: dryRun === 'server' });
     }
-    const changed = after.metadata?.resourceVersion !== before.metadata?.resourceVersion || !deepEqual(after, before);
+    const changed =
+      after.metadata?.resourceVersion !== before.metadata?.resourceVersion || !deepEqual(after, before);
     printOperation(info, after, changed ? 'patched' : 'patched (no change)', dryRun, flags.output);
   });
 }
@@ -247,7 +262,7 @@ export async function runEdit(factory: Factory, args: string[], flags: Flags): P
         .filter((line) => !line.startsWith('#'))
         .join('\n');
       if (text.trim() === '') {
-        process.stdout.write('Edit cancelled, no changes made.\n');
+        io.out('Edit cancelled, no changes made.\n');
         return;
       }
       let edited: KubeObject;
@@ -258,7 +273,7 @@ export async function runEdit(factory: Factory, args: string[], flags: Flags): P
         throw new CliError(`${(err as Error).message}\nA copy of your changes has been stored to "${file}"`);
       }
       if (deepEqual(edited, live)) {
-        process.stdout.write('Edit cancelled, no changes made.\n');
+        io.out('Edit cancelled, no changes made.\n');
         return;
       }
       try {
@@ -267,7 +282,9 @@ export async function runEdit(factory: Factory, args: string[], flags: Flags): P
       } catch (err) {
         keep = true;
         const why = err instanceof StatusError ? formatError(err) : String(err);
-        throw new CliError(`${kindPrefix(info)} "${name}" could not be patched: ${why}\nA copy of your changes has been stored to "${file}"`);
+        throw new CliError(
+          `${kindPrefix(info)} "${name}" could not be patched: ${why}\nA copy of your changes has been stored to "${file}"`,
+        );
       }
     } finally {
       if (!keep) rmSync(dir, { recursive: true, force: true });

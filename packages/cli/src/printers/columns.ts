@@ -37,9 +37,7 @@ function podStatus(pod: Any): { ready: string; status: string; restarts: number 
 function servicePorts(svc: Any): string {
   const ports: Any[] = svc.spec?.ports ?? [];
   if (ports.length === 0) return '<none>';
-  return ports
-    .map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`)
-    .join(',');
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
 function selectorText(selector: Any): string {
@@ -97,7 +95,10 @@ const COLUMNS: Record<string, Column[]> = {
       name: 'External-IP',
       cell: (o) =>
         joinOr(
-          [...(o.status?.loadBalancer?.ingress ?? []).map((i: Any) => i.ip ?? i.hostname), ...(o.spec?.externalIPs ?? [])],
+          [
+            ...(o.status?.loadBalancer?.ingress ?? []).map((i: Any) => i.ip ?? i.hostname),
+            ...(o.spec?.externalIPs ?? []),
+          ],
           o.spec?.type === 'LoadBalancer' ? '<pending>' : '<none>',
         ),
     },
@@ -156,13 +157,20 @@ const COLUMNS: Record<string, Column[]> = {
             for (const p of subset.ports ?? [{}]) eps.push(p.port ? `${a.ip}:${p.port}` : a.ip);
           }
         }
-        return eps.length === 0 ? '<none>' : eps.length > 3 ? `${eps.slice(0, 3).join(',')} + ${eps.length - 3} more...` : eps.join(',');
+        return eps.length === 0
+          ? '<none>'
+          : eps.length > 3
+            ? `${eps.slice(0, 3).join(',')} + ${eps.length - 3} more...`
+            : eps.join(',');
       },
     },
     age,
   ],
   events: [
-    { name: 'Last Seen', cell: (o, now) => ageOf(o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp, now) },
+    {
+      name: 'Last Seen',
+      cell: (o, now) => ageOf(o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp, now),
+    },
     { name: 'Type', cell: (o) => o.type ?? '' },
     { name: 'Reason', cell: (o) => o.reason ?? '' },
     {
@@ -196,8 +204,22 @@ const COLUMNS: Record<string, Column[]> = {
   ingresses: [
     name,
     { name: 'Class', cell: (o) => o.spec?.ingressClassName ?? '<none>' },
-    { name: 'Hosts', cell: (o) => joinOr((o.spec?.rules ?? []).map((r: Any) => r.host), '*') },
-    { name: 'Address', cell: (o) => joinOr((o.status?.loadBalancer?.ingress ?? []).map((i: Any) => i.ip ?? i.hostname), '') },
+    {
+      name: 'Hosts',
+      cell: (o) =>
+        joinOr(
+          (o.spec?.rules ?? []).map((r: Any) => r.host),
+          '*',
+        ),
+    },
+    {
+      name: 'Address',
+      cell: (o) =>
+        joinOr(
+          (o.status?.loadBalancer?.ingress ?? []).map((i: Any) => i.ip ?? i.hostname),
+          '',
+        ),
+    },
     { name: 'Ports', cell: (o) => ((o.spec?.tls ?? []).length > 0 ? '80, 443' : '80') },
     age,
   ],

@@ -14,7 +14,9 @@ type Segment =
   | { type: 'slice'; start: number | undefined; end: number | undefined; step: number | undefined }
   | { type: 'filter'; left: Expression; op: string | undefined; right: Expression | undefined };
 
-type Expression = { type: 'path'; root: '$' | '@'; segments: Segment[] } | { type: 'literal'; value: unknown };
+type Expression =
+  | { type: 'path'; root: '$' | '@'; segments: Segment[] }
+  | { type: 'literal'; value: unknown };
 
 type Node =
   | { type: 'text'; text: string }
@@ -70,7 +72,9 @@ function parseSegments(t: string, start: number, template: string): Segment[] {
       if (t[i + 1] === '.') {
         i += 2;
         const name = readName();
-        segments.push(name === '*' || name === '' ? { type: 'recursive', name: '' } : { type: 'recursive', name });
+        segments.push(
+          name === '*' || name === '' ? { type: 'recursive', name: '' } : { type: 'recursive', name },
+        );
         continue;
       }
       i++;
@@ -84,8 +88,10 @@ function parseSegments(t: string, start: number, template: string): Segment[] {
       const inner = t.slice(i + 1, close).trim();
       i = close + 1;
       if (inner === '*') segments.push({ type: 'wildcard' });
-      else if (/^'.*'$/.test(inner) || /^".*"$/.test(inner)) segments.push({ type: 'field', name: inner.slice(1, -1) });
-      else if (inner.startsWith('?(') && inner.endsWith(')')) segments.push(parseFilter(inner.slice(2, -1), template));
+      else if (/^'.*'$/.test(inner) || /^".*"$/.test(inner))
+        segments.push({ type: 'field', name: inner.slice(1, -1) });
+      else if (inner.startsWith('?(') && inner.endsWith(')'))
+        segments.push(parseFilter(inner.slice(2, -1), template));
       else if (/^-?\d+$/.test(inner)) segments.push({ type: 'index', index: Number(inner) });
       else if (/^-?\d*:-?\d*(:-?\d*)?$/.test(inner)) {
         const [a, b, c] = inner.split(':');
@@ -226,7 +232,12 @@ function applySegment(values: unknown[], segment: Segment, root: unknown): unkno
         break;
       case 'wildcard':
         if (Array.isArray(value)) out.push(...value);
-        else if (isObject(value)) out.push(...Object.keys(value).sort().map((k) => value[k]));
+        else if (isObject(value))
+          out.push(
+            ...Object.keys(value)
+              .sort()
+              .map((k) => value[k]),
+          );
         break;
       case 'index':
         if (Array.isArray(value)) {

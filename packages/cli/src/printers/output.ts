@@ -47,7 +47,10 @@ export function parseCustomColumns(spec: string): Array<{ header: string; templa
     if (colon <= 0) {
       throw new CliError(`unexpected custom-columns spec: ${part}, expected <header>:<json-path-expr>`);
     }
-    return { header: part.slice(0, colon), template: new JsonPathTemplate(normaliseTemplate(part.slice(colon + 1))) };
+    return {
+      header: part.slice(0, colon),
+      template: new JsonPathTemplate(normaliseTemplate(part.slice(colon + 1))),
+    };
   });
 }
 
@@ -63,7 +66,9 @@ export function customColumnRows(
       columns.map((c) => {
         const values = c.template.values(object).filter((v) => v !== undefined && v !== null);
         if (values.length === 0) return '<none>';
-        return values.map((v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',');
+        return values
+          .map((v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)))
+          .join(',');
       }),
     );
   }
@@ -77,7 +82,12 @@ export function toJson(value: unknown): string {
 
 /** YAML as kubectl prints it (keys sorted, like sigs.k8s.io/yaml). */
 export function toYaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(value, {
+    sortMapEntries: true,
+    indentSeq: false,
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+  });
 }
 
 /** Wraps several objects into kubectl's `List`. */

@@ -39,7 +39,9 @@ export function tableRows(table: Table, options: TableOptions = {}): string[][] 
   const visible = table.columnDefinitions
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => options.wide || (c.priority ?? 0) === 0);
-  const nameIndex = table.columnDefinitions.findIndex((c) => c.format === 'name' || c.name.toLowerCase() === 'name');
+  const nameIndex = table.columnDefinitions.findIndex(
+    (c) => c.format === 'name' || c.name.toLowerCase() === 'name',
+  );
   const rows: string[][] = [];
   if (!options.noHeaders) {
     const header = visible.map(({ c }) => c.name.toUpperCase());

@@ -213,7 +213,7 @@ export function toWireDeleteRange(result: DeleteRangeResult): { deleted: number;
   return { deleted: result.deleted, prev_kvs: result.prevKvs.map(toWireKeyValue) };
 }
 
-/** The TxnResponse body; nested responses carry `header` like etcd's (the same header). */
+/** The TxnResponse body; nested responses carry `header` (etcd puts only the revision there). */
 export function toWireTxn(result: TxnResult, header: object): { succeeded: boolean; responses: object[] } {
   const op = (response: ResponseOp): object => {
     switch (response.type) {

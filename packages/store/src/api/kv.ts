@@ -85,11 +85,12 @@ export function kvService(context: ApiContext): grpc.UntypedServiceImplementatio
       if (isReadOnlyTxn(txn)) {
         await context.readBarrier(isSerializableTxn(txn), signal);
         const header = context.header();
-        return { header, ...toWireTxn(context.store.readOnlyTxn(txn), header) };
+        return { header, ...toWireTxn(context.store.readOnlyTxn(txn), { revision: header.revision }) };
       }
       const result = await context.propose({ type: 'txn', txn }, signal);
       const header = context.header(result.revision);
-      return { header, ...toWireTxn(result.txn ?? { succeeded: false, responses: [] }, header) };
+      const txnResult = result.txn ?? { succeeded: false, responses: [] };
+      return { header, ...toWireTxn(txnResult, { revision: result.revision }) };
     }),
     Compact: unary('Compact', async (wire: { revision?: WireLong; physical?: boolean }, signal) => {
       const result = await context.propose({ type: 'compact', revision: toNumber(wire.revision) }, signal);

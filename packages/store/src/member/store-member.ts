@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ClassicLevel } from 'classic-level';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Consensus } from '../consensus.js';
+import type { Consensus, MemberInfo } from '../consensus.js';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { RaftNode } from '../raftnode/raft-node.js';
 import { RaftLogStorage, type StoreDatabase } from '../storage/raft-log.js';
@@ -67,7 +67,10 @@ function configError(message: string): StoreError {
 }
 
 /** Finds the cluster a joining member belongs to by asking the other members of --initial-cluster. */
-async function discoverExistingCluster(config: ResolvedMemberConfig, logger: Logger): Promise<{ clusterId: number; memberId: number }> {
+async function discoverExistingCluster(
+  config: ResolvedMemberConfig,
+  logger: Logger,
+): Promise<{ clusterId: number; memberId: number; members: MemberInfo[] }> {
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
   if (others.length === 0)
     throw configError('--initial-cluster-state existing needs at least one other member in --initial-cluster');
@@ -82,7 +85,14 @@ async function discoverExistingCluster(config: ResolvedMemberConfig, logger: Log
           `member with peer URLs ${mine} is not in the cluster that ${url} belongs to; add it first (etcdctl member add)`,
         );
       logger.info({ cluster: memberIdHex(info.cluster_id), member: memberIdHex(self.id), via: url }, 'joining existing cluster');
-      return { clusterId: info.cluster_id, memberId: self.id };
+      const members = info.members.map((m) => ({
+        id: m.id,
+        name: m.name,
+        peerUrls: m.peer_urls,
+        clientUrls: m.client_urls,
+        isLearner: m.is_learner,
+      }));
+      return { clusterId: info.cluster_id, memberId: self.id, members };
     } catch (err) {
       if (err instanceof StoreError) throw err;
       errors.push(`${url}: ${(err as Error).message}`);
@@ -141,9 +151,10 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
 
   let memberId = identity?.memberId ?? config.memberId;
   let clusterId = identity?.clusterId ?? config.clusterId;
+  let existingMembers: MemberInfo[] = [];
   if (!identity && config.initialClusterState === 'existing') {
     try {
-      ({ clusterId, memberId } = await discoverExistingCluster(config, logger));
+      ({ clusterId, memberId, members: existingMembers } = await discoverExistingCluster(config, logger));
     } catch (err) {
       await db?.close();
       throw err;
@@ -202,6 +213,10 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
           isLearner: false,
         })),
       );
+      await membership.persist();
+    } else if (!identity) {
+      // A joining member must know its peers to answer the leader before the log tells it.
+      membership.seed(existingMembers);
       await membership.persist();
     }
     const storage = await RaftLogStorage.open(

@@ -1,0 +1,361 @@
+/**
+ * Test harness for the API suites: a real etcd 3.4 cluster on free loopback ports, a real
+ * `navarch server` process from packages/navarch/dist, and a small HTTPS client with the
+ * admin token. Backends are a list so the embedded store can be added beside etcd.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+
+/** The repository root (tests spawn the built binary from here). */
+export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/** A free loopback TCP port (bound then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function killTree(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+      done();
+      return;
+    }
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
+    hard.unref();
+  });
+}
+
+/** A running etcd cluster. */
+export interface EtcdCluster {
+  readonly endpoints: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `members` etcd 3.4 processes on free loopback ports and waits until they serve. */
+export async function startEtcd(members: number): Promise<EtcdCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'navarch-etcd-'));
+  const specs: { name: string; client: number; peer: number }[] = [];
+  for (let i = 0; i < members; i++) specs.push({ name: `e${i}`, client: await freePort(), peer: await freePort() });
+  const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
+  const children: ChildProcess[] = [];
+  for (const s of specs) {
+    const child = spawn(
+      '/usr/bin/etcd',
+      [
+        '--name', s.name,
+        '--data-dir', join(dir, s.name),
+        '--listen-client-urls', `http://127.0.0.1:${s.client}`,
+        '--advertise-client-urls', `http://127.0.0.1:${s.client}`,
+        '--listen-peer-urls', `http://127.0.0.1:${s.peer}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peer}`,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', `navarch-test-${process.pid}`,
+        '--log-level', 'error',
+        '--logger', 'zap',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.resume();
+    children.push(child);
+  }
+  const endpoints = specs.map((s) => `http://127.0.0.1:${s.client}`);
+  const stop = async () => {
+    await Promise.all(children.map(killTree));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const e of endpoints) await waitFor(async () => (await fetch(`${e}/health`)).ok, 30_000, `etcd ${e} healthy`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoints, stop };
+}
+
+/** Polls `check` until it is true (errors count as false) or the deadline passes. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A running `navarch server` with an HTTPS client for it. */
+export interface NavarchServer {
+  readonly url: string;
+  readonly kubeconfig: string;
+  readonly dataDir: string;
+  readonly token: string;
+  readonly ca: string;
+  readonly pid: number;
+  readonly logs: string[];
+  readonly client: ApiClient;
+  stop(): Promise<void>;
+}
+
+/** Options for one server process. */
+export interface ServerOptions {
+  readonly datastoreEndpoints: readonly string[];
+  readonly dataDir?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+/** Spawns `node packages/navarch/dist/main.js server` and waits for its ready line. */
+export async function startServer(options: ServerOptions): Promise<NavarchServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'navarch-server-'));
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'packages/navarch/dist/main.js'),
+      'server',
+      '--data-dir', dataDir,
+      '--listen', '127.0.0.1:0',
+      '--datastore-endpoint', options.datastoreEndpoints.join(','),
+      '--log-level', 'info',
+      ...(options.extraArgs ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const logs: string[] = [];
+  child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
+  const ready = new Promise<{ url: string; kubeconfig: string }>((resolveReady, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      logs.push(line);
+      if (logs.length > 2000) logs.shift();
+      try {
+        const rec = JSON.parse(line) as { msg?: string; url?: string; kubeconfig?: string };
+        if (rec.msg === 'navarch server ready' && rec.url && rec.kubeconfig) resolveReady({ url: rec.url, kubeconfig: rec.kubeconfig });
+      } catch {
+        // not JSON
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`navarch server exited with ${code}: ${logs.join('\n')}`)));
+  });
+  const stop = async () => {
+    await killTree(child);
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let started: { url: string; kubeconfig: string };
+  try {
+    started = await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`server not ready: ${logs.join('\n')}`)), 60_000).unref()),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const tokens = JSON.parse(readFileSync(join(dataDir, 'tokens.json'), 'utf8')) as { token: string }[];
+  const token = tokens[0]!.token;
+  const ca = readFileSync(join(dataDir, 'pki/ca.crt'), 'utf8');
+  return {
+    ...started,
+    dataDir,
+    token,
+    ca,
+    pid: child.pid!,
+    logs,
+    client: new ApiClient(started.url, ca, token),
+    stop,
+  };
+}
+
+/** A response as the tests see it. */
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/** One watch event. */
+export interface WatchEvent {
+  readonly type: string;
+  readonly object: Record<string, unknown> & { metadata?: Record<string, unknown> };
+}
+
+/** Minimal HTTPS client that trusts the cluster CA. */
+export class ApiClient {
+  readonly agent: Agent;
+
+  constructor(
+    readonly url: string,
+    ca: string,
+    private readonly token: string | undefined,
+  ) {
+    this.agent = new Agent({ connect: { ca }, connections: 256 });
+  }
+
+  /** A client for the same server without (or with another) token. */
+  withToken(token: string | undefined, ca: string): ApiClient {
+    return new ApiClient(this.url, ca, token);
+  }
+
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const h: Record<string, string> = { accept: 'application/json', ...headers };
+    if (this.token) h.authorization = `Bearer ${this.token}`;
+    let payload: string | Buffer | undefined;
+    if (body !== undefined) {
+      payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await request(`${this.url}${path}`, { method: method as 'GET', headers: h, body: payload ?? null, dispatcher: this.agent });
+    const text = await res.body.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // plain text
+    }
+    return { status: res.statusCode, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = Record<string, unknown>>(path: string, headers?: Record<string, string>) {
+    return this.call<T>('GET', path, undefined, headers);
+  }
+  post<T = Record<string, unknown>>(path: string, body: unknown) {
+    return this.call<T>('POST', path, body);
+  }
+  put<T = Record<string, unknown>>(path: string, body: unknown) {
+    return this.call<T>('PUT', path, body);
+  }
+  patch<T = Record<string, unknown>>(path: string, body: unknown, contentType: string) {
+    return this.call<T>('PATCH', path, body, { 'content-type': contentType });
+  }
+  delete<T = Record<string, unknown>>(path: string, body?: unknown) {
+    return this.call<T>('DELETE', path, body);
+  }
+
+  /**
+   * Opens a watch and collects events; `next(n)` resolves with the first n events (or rejects
+   * after timeoutMs), `close()` aborts the stream.
+   */
+  async watch(path: string): Promise<WatchStream> {
+    const controller = new AbortController();
+    const h: Record<string, string> = { accept: 'application/json' };
+    if (this.token) h.authorization = `Bearer ${this.token}`;
+    const res = await request(`${this.url}${path}`, { method: 'GET', headers: h, dispatcher: this.agent, signal: controller.signal });
+    return new WatchStream(res.statusCode, res.body, controller);
+  }
+}
+
+/** A streaming watch response. */
+export class WatchStream {
+  readonly events: WatchEvent[] = [];
+  ended = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly status: number,
+    body: AsyncIterable<Buffer>,
+    private readonly controller: AbortController,
+  ) {
+    void this.pump(body);
+  }
+
+  private async pump(body: AsyncIterable<Buffer>): Promise<void> {
+    let buffer = '';
+    try {
+      for await (const chunk of body) {
+        buffer += chunk.toString('utf8');
+        let idx = buffer.indexOf('\n');
+        while (idx >= 0) {
+          const line = buffer.slice(0, idx);
+          buffer = buffer.slice(idx + 1);
+          if (line.trim() !== '') this.events.push(JSON.parse(line) as WatchEvent);
+          idx = buffer.indexOf('\n');
+        }
+        this.wake();
+      }
+    } catch {
+      // aborted
+    }
+    this.ended = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves once `count` events arrived (or the stream ended); rejects after timeoutMs. */
+  async next(count: number, timeoutMs = 15_000): Promise<WatchEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.events.length < count && !this.ended) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`watch: expected ${count} events, got ${this.events.length}: ${JSON.stringify(this.events.map((e) => e.type))}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.events.slice(0, count);
+  }
+
+  /** Resolves when the server ends the stream. */
+  async end(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error('watch did not end');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 200);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+}
+
+/** A datastore backend the suites run against; the embedded store can be added here. */
+export interface Backend {
+  readonly name: string;
+  start(): Promise<{ endpoints: string[]; stop(): Promise<void> }>;
+}
+
+/** Backends every API suite runs on. */
+export const backends: Backend[] = [{ name: 'etcd 3.4 (3 members)', start: () => startEtcd(3) }];
+
+/** Makes a unique, valid name for a test object. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}

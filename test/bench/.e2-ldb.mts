@@ -1,0 +1,16 @@
+import { ClassicLevel } from 'classic-level';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const db = new ClassicLevel<string, Uint8Array>(join(mkdtempSync(join(tmpdir(), 'ldb-')), 'db'), { valueEncoding: 'view' });
+await db.open();
+const sub = db.sublevel<string, Uint8Array>('raft', { valueEncoding: 'view' });
+let t = performance.now();
+for (let i = 0; i < 200; i++) await sub.batch([{ type: 'put', key: `e${i}`, value: new Uint8Array(300) }], { sync: true });
+console.log('synced batch ms', (performance.now() - t) / 200);
+t = performance.now();
+for (let i = 0; i < 200; i++) await sub.batch([{ type: 'put', key: `e${i}`, value: new Uint8Array(300) }], { sync: false });
+console.log('unsynced batch ms', (performance.now() - t) / 200);
+t = performance.now();
+for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+console.log('setImmediate ms', (performance.now() - t) / 200);
