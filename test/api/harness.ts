@@ -52,24 +52,36 @@ export interface EtcdCluster {
 export async function startEtcd(members: number): Promise<EtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'navarch-etcd-'));
   const specs: { name: string; client: number; peer: number }[] = [];
-  for (let i = 0; i < members; i++) specs.push({ name: `e${i}`, client: await freePort(), peer: await freePort() });
+  for (let i = 0; i < members; i++)
+    specs.push({ name: `e${i}`, client: await freePort(), peer: await freePort() });
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
   const children: ChildProcess[] = [];
   for (const s of specs) {
     const child = spawn(
       '/usr/bin/etcd',
       [
-        '--name', s.name,
-        '--data-dir', join(dir, s.name),
-        '--listen-client-urls', `http://127.0.0.1:${s.client}`,
-        '--advertise-client-urls', `http://127.0.0.1:${s.client}`,
-        '--listen-peer-urls', `http://127.0.0.1:${s.peer}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${s.peer}`,
-        '--initial-cluster', initialCluster,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', `navarch-test-${process.pid}`,
-        '--log-level', 'error',
-        '--logger', 'zap',
+        '--name',
+        s.name,
+        '--data-dir',
+        join(dir, s.name),
+        '--listen-client-urls',
+        `http://127.0.0.1:${s.client}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${s.client}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${s.peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${s.peer}`,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        `navarch-test-${process.pid}`,
+        '--log-level',
+        'error',
+        '--logger',
+        'zap',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -82,7 +94,8 @@ export async function startEtcd(members: number): Promise<EtcdCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const e of endpoints) await waitFor(async () => (await fetch(`${e}/health`)).ok, 30_000, `etcd ${e} healthy`);
+    for (const e of endpoints)
+      await waitFor(async () => (await fetch(`${e}/health`)).ok, 30_000, `etcd ${e} healthy`);
   } catch (err) {
     await stop();
     throw err;
@@ -91,7 +104,11 @@ export async function startEtcd(members: number): Promise<EtcdCluster> {
 }
 
 /** Polls `check` until it is true (errors count as false) or the deadline passes. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -132,10 +149,14 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
     [
       join(repoRoot, 'packages/navarch/dist/main.js'),
       'server',
-      '--data-dir', dataDir,
-      '--listen', '127.0.0.1:0',
-      '--datastore-endpoint', options.datastoreEndpoints.join(','),
-      '--log-level', 'info',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--datastore-endpoint',
+      options.datastoreEndpoints.join(','),
+      '--log-level',
+      'info',
       ...(options.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -149,7 +170,8 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
       if (logs.length > 2000) logs.shift();
       try {
         const rec = JSON.parse(line) as { msg?: string; url?: string; kubeconfig?: string };
-        if (rec.msg === 'navarch server ready' && rec.url && rec.kubeconfig) resolveReady({ url: rec.url, kubeconfig: rec.kubeconfig });
+        if (rec.msg === 'navarch server ready' && rec.url && rec.kubeconfig)
+          resolveReady({ url: rec.url, kubeconfig: rec.kubeconfig });
       } catch {
         // not JSON
       }
@@ -164,7 +186,9 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
   try {
     started = await Promise.race([
       ready,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`server not ready: ${logs.join('\n')}`)), 60_000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`server not ready: ${logs.join('\n')}`)), 60_000).unref(),
+      ),
     ]);
   } catch (err) {
     await stop();
@@ -228,7 +252,12 @@ export class ApiClient {
       payload = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
       h['content-type'] ??= 'application/json';
     }
-    const res = await request(`${this.url}${path}`, { method: method as 'GET', headers: h, body: payload ?? null, dispatcher: this.agent });
+    const res = await request(`${this.url}${path}`, {
+      method: method as 'GET',
+      headers: h,
+      body: payload ?? null,
+      dispatcher: this.agent,
+    });
     const text = await res.body.text();
     let parsed: unknown = text;
     try {
@@ -263,7 +292,12 @@ export class ApiClient {
     const controller = new AbortController();
     const h: Record<string, string> = { accept: 'application/json' };
     if (this.token) h.authorization = `Bearer ${this.token}`;
-    const res = await request(`${this.url}${path}`, { method: 'GET', headers: h, dispatcher: this.agent, signal: controller.signal });
+    const res = await request(`${this.url}${path}`, {
+      method: 'GET',
+      headers: h,
+      dispatcher: this.agent,
+      signal: controller.signal,
+    });
     return new WatchStream(res.statusCode, res.body, controller);
   }
 }
@@ -314,7 +348,10 @@ export class WatchStream {
     const deadline = Date.now() + timeoutMs;
     while (this.events.length < count && !this.ended) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`watch: expected ${count} events, got ${this.events.length}: ${JSON.stringify(this.events.map((e) => e.type))}`);
+      if (left <= 0)
+        throw new Error(
+          `watch: expected ${count} events, got ${this.events.length}: ${JSON.stringify(this.events.map((e) => e.type))}`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {

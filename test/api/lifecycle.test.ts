@@ -7,7 +7,11 @@ import { EtcdKvStore } from '@navarch/apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, backends, type NavarchServer, startServer, uniqueName } from './harness.js';
 
-type Obj = Record<string, unknown> & { metadata: Record<string, unknown>; spec?: Record<string, unknown>; status?: Record<string, unknown> };
+type Obj = Record<string, unknown> & {
+  metadata: Record<string, unknown>;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+};
 
 const watchCacheSize = 20;
 
@@ -21,7 +25,12 @@ function pod(name: string, nodeName?: string, labels: Record<string, string> = {
 }
 
 function service(name: string, type = 'ClusterIP', extra: Record<string, unknown> = {}): Obj {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, selector: { app: name }, ports: [{ port: 80 }], ...extra } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { type, selector: { app: name }, ports: [{ port: 80 }], ...extra },
+  };
 }
 
 describe.each(backends)('API lifecycle on $name', (backend) => {
@@ -45,12 +54,20 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
   });
 
   it('streams ADDED, MODIFIED and DELETED in revision order from a list resourceVersion', async () => {
-    const list = await api.get<{ metadata: { resourceVersion: string } }>(`/api/v1/namespaces/${ns}/configmaps`);
-    const watch = await api.watch(`/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${list.body.metadata.resourceVersion}`);
+    const list = await api.get<{ metadata: { resourceVersion: string } }>(
+      `/api/v1/namespaces/${ns}/configmaps`,
+    );
+    const watch = await api.watch(
+      `/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${list.body.metadata.resourceVersion}`,
+    );
     try {
       expect(watch.status).toBe(200);
       await api.post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'w1' }, data: { a: '1' } });
-      await api.patch(`/api/v1/namespaces/${ns}/configmaps/w1`, { data: { a: '2' } }, 'application/merge-patch+json');
+      await api.patch(
+        `/api/v1/namespaces/${ns}/configmaps/w1`,
+        { data: { a: '2' } },
+        'application/merge-patch+json',
+      );
       await api.delete(`/api/v1/namespaces/${ns}/configmaps/w1`);
       const events = await watch.next(3);
       expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
@@ -76,7 +93,9 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     }
     await api.post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'r2' } });
     await api.post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'r3' } });
-    const resumed = await api.watch(`/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${resumeFrom}`);
+    const resumed = await api.watch(
+      `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${resumeFrom}`,
+    );
     try {
       const events = await resumed.next(2);
       expect(events.map((e) => [e.type, e.object.metadata?.name])).toEqual([
@@ -93,7 +112,11 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     const oldRv = Number(start.body.metadata.resourceVersion);
     // Push the revision out of the watch cache's history, then compact the store past it.
     for (let i = 0; i < watchCacheSize + 5; i++) {
-      await api.patch(`/api/v1/namespaces/${ns}/configmaps/old`, { data: { i: String(i) } }, 'application/merge-patch+json');
+      await api.patch(
+        `/api/v1/namespaces/${ns}/configmaps/old`,
+        { data: { i: String(i) } },
+        'application/merge-patch+json',
+      );
     }
     const kv = new EtcdKvStore(store.endpoints);
     try {
@@ -104,7 +127,10 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     const watch = await api.watch(`/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${oldRv}`);
     try {
       const [event] = await watch.next(1);
-      expect(event).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+      expect(event).toMatchObject({
+        type: 'ERROR',
+        object: { kind: 'Status', code: 410, reason: 'Expired' },
+      });
       await watch.end();
     } finally {
       watch.close();
@@ -112,7 +138,9 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
   });
 
   it('sends bookmarks when asked and ends the watch after timeoutSeconds', async () => {
-    const watch = await api.watch(`/api/v1/namespaces/${ns}/secrets?watch=1&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=1`);
+    const watch = await api.watch(
+      `/api/v1/namespaces/${ns}/secrets?watch=1&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=1`,
+    );
     try {
       await watch.end();
       const bookmark = watch.events.find((e) => e.type === 'BOOKMARK');
@@ -128,8 +156,16 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     try {
       await api.post(`/api/v1/namespaces/${ns}/pods`, pod('red', undefined, { team: 'red' }));
       await api.post(`/api/v1/namespaces/${ns}/pods`, pod('blue', undefined, { team: 'blue' }));
-      await api.patch(`/api/v1/namespaces/${ns}/pods/blue`, { metadata: { labels: { team: 'green' } } }, 'application/merge-patch+json');
-      await api.patch(`/api/v1/namespaces/${ns}/pods/red`, { metadata: { labels: { team: 'blue' } } }, 'application/merge-patch+json');
+      await api.patch(
+        `/api/v1/namespaces/${ns}/pods/blue`,
+        { metadata: { labels: { team: 'green' } } },
+        'application/merge-patch+json',
+      );
+      await api.patch(
+        `/api/v1/namespaces/${ns}/pods/red`,
+        { metadata: { labels: { team: 'blue' } } },
+        'application/merge-patch+json',
+      );
       const events = await watch.next(3);
       expect(events.map((e) => [e.type, e.object.metadata?.name])).toEqual([
         ['ADDED', 'blue'],
@@ -148,17 +184,26 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     expect((await api.get(`/api/v1/namespaces/${ns}/pods/loose`)).status).toBe(404);
 
     await api.post(`/api/v1/namespaces/${ns}/pods`, pod('bound', 'node-1'));
-    const marked = await api.delete<Obj>(`/api/v1/namespaces/${ns}/pods/bound`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 20 });
+    const marked = await api.delete<Obj>(`/api/v1/namespaces/${ns}/pods/bound`, {
+      kind: 'DeleteOptions',
+      apiVersion: 'v1',
+      gracePeriodSeconds: 20,
+    });
     expect(marked.status).toBe(202);
     expect(marked.body.metadata.deletionTimestamp).toBeTruthy();
     expect(marked.body.metadata.deletionGracePeriodSeconds).toBe(20);
     const still = await api.get<Obj>(`/api/v1/namespaces/${ns}/pods/bound`);
     expect(still.status).toBe(200);
-    const watch = await api.watch(`/api/v1/namespaces/${ns}/pods?watch=1&fieldSelector=metadata.name%3Dbound&resourceVersion=${still.body.metadata.resourceVersion}`);
+    const watch = await api.watch(
+      `/api/v1/namespaces/${ns}/pods?watch=1&fieldSelector=metadata.name%3Dbound&resourceVersion=${still.body.metadata.resourceVersion}`,
+    );
     try {
       const status = await api.put(`/api/v1/namespaces/${ns}/pods/bound/status`, {
         ...still.body,
-        status: { phase: 'Running', containerStatuses: [{ name: 'main', state: { terminated: { exitCode: 0 } } }] },
+        status: {
+          phase: 'Running',
+          containerStatuses: [{ name: 'main', state: { terminated: { exitCode: 0 } } }],
+        },
       });
       expect(status.status).toBe(200);
       const [event] = await watch.next(1);
@@ -182,11 +227,15 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     await api.post(`/api/v1/namespaces/${doomed}/configmaps`, { metadata: { name: 'c' } });
     await api.post(`/api/v1/namespaces/${doomed}/pods`, pod('p', 'node-1'));
     const before = await api.get<Obj>(`/api/v1/namespaces/${doomed}`);
-    const watch = await api.watch(`/api/v1/namespaces?watch=1&fieldSelector=metadata.name%3D${doomed}&resourceVersion=${before.body.metadata.resourceVersion}`);
+    const watch = await api.watch(
+      `/api/v1/namespaces?watch=1&fieldSelector=metadata.name%3D${doomed}&resourceVersion=${before.body.metadata.resourceVersion}`,
+    );
     try {
       const res = await api.delete<Obj>(`/api/v1/namespaces/${doomed}`);
       expect(res.body.status).toMatchObject({ phase: 'Terminating' });
-      const refused = await api.post(`/api/v1/namespaces/${doomed}/configmaps`, { metadata: { name: 'late' } });
+      const refused = await api.post(`/api/v1/namespaces/${doomed}/configmaps`, {
+        metadata: { name: 'late' },
+      });
       expect(refused.status).toBe(403);
       const events = await watch.next(2, 30_000);
       expect(events.map((e) => e.type)).toEqual(['MODIFIED', 'DELETED']);
@@ -200,32 +249,54 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
 
   it('allocates distinct ClusterIPs and NodePorts under 50 concurrent creates and keeps them across a restart', async () => {
     const names = Array.from({ length: 50 }, (_, i) => `svc-${i}`);
-    const results = await Promise.all(names.map((n) => api.post<Obj>(`/api/v1/namespaces/${ns}/services`, service(n, 'NodePort'))));
+    const results = await Promise.all(
+      names.map((n) => api.post<Obj>(`/api/v1/namespaces/${ns}/services`, service(n, 'NodePort'))),
+    );
     expect(results.map((r) => r.status)).toEqual(names.map(() => 201));
     const ips = results.map((r) => String(r.body.spec?.clusterIP));
-    const ports = results.map((r) => Number((r.body.spec?.ports as { nodePort: number }[])[0]!.nodePort));
+    const ports = results.map((r) =>
+      Number((r.body.spec?.ports as { nodePort: number }[] | undefined)?.[0]?.nodePort),
+    );
     expect(new Set(ips).size).toBe(50);
     expect(new Set(ports).size).toBe(50);
     for (const ip of ips) expect(ip).toMatch(/^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
     for (const port of ports) expect(port >= 30000 && port <= 32767).toBe(true);
     expect(ips).not.toContain('10.96.0.1');
 
-    const taken = await api.post(`/api/v1/namespaces/${ns}/services`, service('dup-ip', 'ClusterIP', { clusterIP: ips[0] }));
+    const taken = await api.post(
+      `/api/v1/namespaces/${ns}/services`,
+      service('dup-ip', 'ClusterIP', { clusterIP: ips[0] }),
+    );
     expect(taken.status).toBe(422);
-    const takenPort = await api.post(`/api/v1/namespaces/${ns}/services`, service('dup-port', 'NodePort', { ports: [{ port: 80, nodePort: ports[0] }] }));
+    const takenPort = await api.post(
+      `/api/v1/namespaces/${ns}/services`,
+      service('dup-port', 'NodePort', { ports: [{ port: 80, nodePort: ports[0] }] }),
+    );
     expect(takenPort.status).toBe(422);
 
     expect((await api.delete(`/api/v1/namespaces/${ns}/services/svc-0`)).status).toBe(200);
-    const reuse = await api.post<Obj>(`/api/v1/namespaces/${ns}/services`, service('reuse', 'NodePort', { clusterIP: ips[0], ports: [{ port: 80, nodePort: ports[0] }] }));
+    const reuse = await api.post<Obj>(
+      `/api/v1/namespaces/${ns}/services`,
+      service('reuse', 'NodePort', { clusterIP: ips[0], ports: [{ port: 80, nodePort: ports[0] }] }),
+    );
     expect(reuse.status).toBe(201);
     expect(reuse.body.spec?.clusterIP).toBe(ips[0]);
 
     await server.stop();
-    server = await startServer({ datastoreEndpoints: store.endpoints, dataDir: server.dataDir, extraArgs: args });
+    server = await startServer({
+      datastoreEndpoints: store.endpoints,
+      dataDir: server.dataDir,
+      extraArgs: args,
+    });
     api = server.client;
-    const again = await api.post(`/api/v1/namespaces/${ns}/services`, service('after-restart', 'ClusterIP', { clusterIP: ips[1] }));
+    const again = await api.post(
+      `/api/v1/namespaces/${ns}/services`,
+      service('after-restart', 'ClusterIP', { clusterIP: ips[1] }),
+    );
     expect(again.status).toBe(422);
-    const kubernetes = await api.get<{ items: Obj[] }>('/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dkubernetes');
+    const kubernetes = await api.get<{ items: Obj[] }>(
+      '/api/v1/namespaces/default/services?fieldSelector=metadata.name%3Dkubernetes',
+    );
     expect(kubernetes.body.items.map((s) => s.spec?.clusterIP)).toEqual(['10.96.0.1']);
   });
 });

@@ -384,6 +384,7 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
       if (query.watch === 'true' || query.watch === '1') {
         reply.hijack();
         reply.raw.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        reply.raw.flushHeaders();
         const send = (type: string, object: Obj) => {
           if (
             query.fieldSelector?.startsWith('metadata.name=') &&

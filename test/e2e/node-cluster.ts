@@ -75,6 +75,11 @@ export class MissingImageError extends Error {
   }
 }
 
+/** A fresh value for {@link RUN_LABEL}. */
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
 /** The Docker API on the host engine. */
 export function hostDocker(): Docker {
   return new Docker({ socketPath: '/var/run/docker.sock' });
@@ -125,7 +130,7 @@ class NodeContainer extends GenericContainer {
 export async function startNodeCluster(options: NodeClusterOptions): Promise<NodeCluster> {
   await requireImages([NODE_IMAGE]);
   const docker = hostDocker();
-  const runId = randomBytes(4).toString('hex');
+  const runId = newRunId();
   const labels = { [TEST_LABEL]: 'true', [RUN_LABEL]: runId };
   const networkName = `navarch-e2e-${runId}`;
   const stop = () => removeRun(docker, runId);
@@ -169,7 +174,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
 }
 
 /** Removes the containers (with their volumes), then the networks and volumes of one run. */
-async function removeRun(docker: Docker, runId: string): Promise<void> {
+export async function removeRun(docker: Docker, runId: string): Promise<void> {
   const filters = JSON.stringify({ label: [`${RUN_LABEL}=${runId}`] });
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
@@ -230,8 +235,8 @@ export async function loadImage(nodes: readonly ClusterNode[], image: string): P
   );
 }
 
-/** Runs the Docker CLI; resolves with stdout, rejects with stderr on a non-zero exit. */
-function runCli(args: readonly string[], input?: Buffer): Promise<Buffer> {
+/** Runs the host's Docker CLI; resolves with stdout, rejects with stderr on a non-zero exit. */
+export function runCli(args: readonly string[], input?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn(dockerCli, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];

@@ -106,15 +106,16 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
       ]);
     }
     for (const server of [node(1), node(2)]) {
+      // `timeout`, not `wget -T`: Debian's busybox-static 1.35 wget segfaults with -T.
       const { stdout } = await nodeExec(node(0), [
         'docker',
         'run',
         '--rm',
         BUSYBOX_IMAGE,
+        'timeout',
+        '20',
         'wget',
         '-q',
-        '-T',
-        '10',
         '-O',
         '-',
         `http://${server.ip}:${webPort}/`,
@@ -140,7 +141,9 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
       expect(routes.filter((line) => line.startsWith('default'))).toEqual([]);
       expect(routes.filter((line) => / via /.test(line))).toEqual([]);
       // The cluster subnet is on eth0, the node's only interface to the outside.
-      expect(v4).toContainEqual(expect.stringMatching(new RegExp(`^${escapeRegExp(current.subnet)} dev eth0 `)));
+      expect(v4).toContainEqual(
+        expect.stringMatching(new RegExp(`^${escapeRegExp(current.subnet)} dev eth0 `)),
+      );
       for (const line of v4) {
         const device = / dev (\S+)/.exec(line)?.[1];
         expect(['eth0', 'docker0'].includes(device ?? '') || device?.startsWith('br-')).toBe(true);

@@ -10,7 +10,9 @@ import fc from 'fast-check';
 export const dnsLabel = fc.stringMatching(/^[a-z]([a-z0-9-]{0,8}[a-z0-9])?$/);
 const labelKey = fc.oneof(
   fc.stringMatching(/^[a-z][a-z0-9_.-]{0,8}[a-z0-9]$/),
-  fc.tuple(fc.constantFrom('example.com', 'app.kubernetes.io', 'navarch.io'), dnsLabel).map(([prefix, name]) => `${prefix}/${name}`),
+  fc
+    .tuple(fc.constantFrom('example.com', 'app.kubernetes.io', 'navarch.io'), dnsLabel)
+    .map(([prefix, name]) => `${prefix}/${name}`),
 );
 const labelValue = fc.stringMatching(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?)?$/);
 const labels = fc.dictionary(labelKey, labelValue, { maxKeys: 4 });
@@ -19,16 +21,24 @@ const image = fc
   .tuple(dnsLabel, fc.option(fc.constantFrom('latest', '1.0', 'v2.1.0', 'alpine'), { nil: undefined }))
   .map(([name, tag]) => (tag === undefined ? name : `${name}:${tag}`));
 const port = fc.integer({ min: 1, max: 65535 });
-const cpu = fc.oneof(fc.integer({ min: 1, max: 4000 }).map((milli) => `${milli}m`), fc.constantFrom('1', '2', '0.5'));
+const cpu = fc.oneof(
+  fc.integer({ min: 1, max: 4000 }).map((milli) => `${milli}m`),
+  fc.constantFrom('1', '2', '0.5'),
+);
 const memory = fc.integer({ min: 1, max: 4096 }).map((mebi) => `${mebi}Mi`);
 const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/);
-const meta = (namespaced: boolean) =>
-  fc.record(
-    namespaced
-      ? { name: dnsLabel, namespace: dnsLabel, labels, annotations: fc.dictionary(labelKey, fc.string({ maxLength: 20 }), { maxKeys: 2 }) }
-      : { name: dnsLabel, labels },
-    { requiredKeys: namespaced ? ['name', 'namespace'] : ['name'] },
-  );
+const namespacedMeta = fc.record(
+  {
+    name: dnsLabel,
+    namespace: dnsLabel,
+    labels,
+    annotations: fc.dictionary(labelKey, fc.string({ maxLength: 20 }), { maxKeys: 2 }),
+  },
+  { requiredKeys: ['name', 'namespace'] },
+);
+const clusterMeta = fc.record({ name: dnsLabel, labels }, { requiredKeys: ['name'] });
+const meta = (namespaced: boolean): fc.Arbitrary<Record<string, unknown>> =>
+  namespaced ? namespacedMeta : clusterMeta;
 
 const probe = fc.record({
   httpGet: fc.record({ path: fc.constantFrom('/', '/health', '/ready'), port }),
@@ -41,11 +51,14 @@ const container = (name: string) =>
     {
       name: fc.constant(name),
       image,
-      ports: fc.uniqueArray(port, { maxLength: 3 }).map((ports) => ports.map((containerPort) => ({ containerPort }))),
+      ports: fc
+        .uniqueArray(port, { maxLength: 3 })
+        .map((ports) => ports.map((containerPort) => ({ containerPort }))),
       env: fc.array(fc.record({ name: envName, value: fc.string({ maxLength: 10 }) }), { maxLength: 3 }),
-      resources: fc
-        .tuple(cpu, memory)
-        .map(([cpuRequest, memoryRequest]) => ({ requests: { cpu: cpuRequest, memory: memoryRequest }, limits: { cpu: cpuRequest, memory: memoryRequest } })),
+      resources: fc.tuple(cpu, memory).map(([cpuRequest, memoryRequest]) => ({
+        requests: { cpu: cpuRequest, memory: memoryRequest },
+        limits: { cpu: cpuRequest, memory: memoryRequest },
+      })),
       readinessProbe: probe,
       livenessProbe: probe,
     },
@@ -68,22 +81,34 @@ export const podSpec = fc
     ),
   );
 
-const pod = fc.record({ apiVersion: fc.constant('v1'), kind: fc.constant('Pod'), metadata: meta(true), spec: podSpec });
+const pod = fc.record({
+  apiVersion: fc.constant('v1'),
+  kind: fc.constant('Pod'),
+  metadata: meta(true),
+  spec: podSpec,
+});
 
 const workload = (kind: 'Deployment' | 'ReplicaSet') =>
-  fc.tuple(meta(true), nonEmptyLabels, podSpec, fc.nat({ max: 50 })).map(([metadata, selectorLabels, spec, replicas]) => ({
-    apiVersion: 'apps/v1',
-    kind,
-    metadata,
-    spec: {
-      replicas,
-      selector: { matchLabels: selectorLabels },
-      template: { metadata: { labels: selectorLabels }, spec: { ...spec, restartPolicy: 'Always' } },
-    },
-  }));
+  fc
+    .tuple(meta(true), nonEmptyLabels, podSpec, fc.nat({ max: 50 }))
+    .map(([metadata, selectorLabels, spec, replicas]) => ({
+      apiVersion: 'apps/v1',
+      kind,
+      metadata,
+      spec: {
+        replicas,
+        selector: { matchLabels: selectorLabels },
+        template: { metadata: { labels: selectorLabels }, spec: { ...spec, restartPolicy: 'Always' } },
+      },
+    }));
 
 const service = fc
-  .tuple(meta(true), fc.uniqueArray(port, { minLength: 1, maxLength: 3 }), fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'), labels)
+  .tuple(
+    meta(true),
+    fc.uniqueArray(port, { minLength: 1, maxLength: 3 }),
+    fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'),
+    labels,
+  )
   .map(([metadata, ports, type, selector]) => ({
     apiVersion: 'v1',
     kind: 'Service',
@@ -96,36 +121,52 @@ const service = fc
   }));
 
 const configKey = fc.stringMatching(/^[A-Za-z0-9_][-._A-Za-z0-9]{0,10}$/);
-const configMap = fc.tuple(meta(true), fc.dictionary(configKey, fc.string({ maxLength: 30 }), { maxKeys: 4 })).map(([metadata, data]) => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  metadata,
-  data,
-}));
+const configMap = fc
+  .tuple(meta(true), fc.dictionary(configKey, fc.string({ maxLength: 30 }), { maxKeys: 4 }))
+  .map(([metadata, data]) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata,
+    data,
+  }));
 const secret = fc
-  .tuple(meta(true), fc.dictionary(configKey, fc.string({ maxLength: 30 }), { maxKeys: 4 }), fc.dictionary(configKey, fc.string({ maxLength: 10 }), { maxKeys: 2 }))
+  .tuple(
+    meta(true),
+    fc.dictionary(configKey, fc.string({ maxLength: 30 }), { maxKeys: 4 }),
+    fc.dictionary(configKey, fc.string({ maxLength: 10 }), { maxKeys: 2 }),
+  )
   .map(([metadata, data, stringData]) => ({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata,
     type: 'Opaque',
-    data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+    data: Object.fromEntries(
+      Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    ),
     stringData,
   }));
-const namespace = fc.tuple(meta(false)).map(([metadata]) => ({ apiVersion: 'v1', kind: 'Namespace', metadata }));
-const accessModes = fc.uniqueArray(fc.constantFrom('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'), { minLength: 1 });
-const claim = fc.tuple(meta(true), accessModes, fc.integer({ min: 1, max: 100 })).map(([metadata, modes, size]) => ({
-  apiVersion: 'v1',
-  kind: 'PersistentVolumeClaim',
-  metadata,
-  spec: { accessModes: modes, resources: { requests: { storage: `${size}Gi` } } },
-}));
-const volume = fc.tuple(meta(false), accessModes, fc.integer({ min: 1, max: 100 })).map(([metadata, modes, size]) => ({
-  apiVersion: 'v1',
-  kind: 'PersistentVolume',
-  metadata,
-  spec: { accessModes: modes, capacity: { storage: `${size}Gi` }, hostPath: { path: '/data' } },
-}));
+const namespace = fc
+  .tuple(meta(false))
+  .map(([metadata]) => ({ apiVersion: 'v1', kind: 'Namespace', metadata }));
+const accessModes = fc.uniqueArray(fc.constantFrom('ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany'), {
+  minLength: 1,
+});
+const claim = fc
+  .tuple(meta(true), accessModes, fc.integer({ min: 1, max: 100 }))
+  .map(([metadata, modes, size]) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata,
+    spec: { accessModes: modes, resources: { requests: { storage: `${size}Gi` } } },
+  }));
+const volume = fc
+  .tuple(meta(false), accessModes, fc.integer({ min: 1, max: 100 }))
+  .map(([metadata, modes, size]) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata,
+    spec: { accessModes: modes, capacity: { storage: `${size}Gi` }, hostPath: { path: '/data' } },
+  }));
 const ingress = fc
   .tuple(meta(true), fc.array(fc.tuple(dnsLabel, dnsLabel, dnsLabel, port), { minLength: 1, maxLength: 3 }))
   .map(([metadata, rules]) => ({
@@ -135,12 +176,27 @@ const ingress = fc
     spec: {
       rules: rules.map(([host, path, serviceName, number]) => ({
         host: `${host}.example.com`,
-        http: { paths: [{ path: `/${path}`, pathType: 'Prefix', backend: { service: { name: serviceName, port: { number } } } }] },
+        http: {
+          paths: [
+            {
+              path: `/${path}`,
+              pathType: 'Prefix',
+              backend: { service: { name: serviceName, port: { number } } },
+            },
+          ],
+        },
       })),
     },
   }));
-const hpa = fc.tuple(meta(true), dnsLabel, fc.integer({ min: 1, max: 10 }), fc.nat({ max: 10 }), fc.integer({ min: 1, max: 100 })).map(
-  ([metadata, target, min, extra, utilization]) => ({
+const hpa = fc
+  .tuple(
+    meta(true),
+    dnsLabel,
+    fc.integer({ min: 1, max: 10 }),
+    fc.nat({ max: 10 }),
+    fc.integer({ min: 1, max: 100 }),
+  )
+  .map(([metadata, target, min, extra, utilization]) => ({
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata,
@@ -148,23 +204,31 @@ const hpa = fc.tuple(meta(true), dnsLabel, fc.integer({ min: 1, max: 10 }), fc.n
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
       minReplicas: min,
       maxReplicas: min + extra,
-      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: utilization } } }],
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: utilization } },
+        },
+      ],
     },
-  }),
-);
-const lease = fc.tuple(meta(true), dnsLabel, fc.integer({ min: 1, max: 60 })).map(([metadata, holder, duration]) => ({
-  apiVersion: 'coordination.k8s.io/v1',
-  kind: 'Lease',
-  metadata,
-  spec: { holderIdentity: holder, leaseDurationSeconds: duration, leaseTransitions: 0 },
-}));
+  }));
+const lease = fc
+  .tuple(meta(true), dnsLabel, fc.integer({ min: 1, max: 60 }))
+  .map(([metadata, holder, duration]) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata,
+    spec: { holderIdentity: holder, leaseDurationSeconds: duration, leaseTransitions: 0 },
+  }));
 const endpoints = fc
   .tuple(meta(true), fc.array(fc.tuple(fc.nat({ max: 255 }), fc.nat({ max: 255 })), { maxLength: 3 }), port)
   .map(([metadata, addresses, number]) => ({
     apiVersion: 'v1',
     kind: 'Endpoints',
     metadata,
-    subsets: [{ addresses: addresses.map(([a, b]) => ({ ip: `10.244.${a}.${b}` })), ports: [{ port: number }] }],
+    subsets: [
+      { addresses: addresses.map(([a, b]) => ({ ip: `10.244.${a}.${b}` })), ports: [{ port: number }] },
+    ],
   }));
 const node = fc.tuple(meta(false), fc.nat({ max: 255 })).map(([metadata, subnet]) => ({
   apiVersion: 'v1',
@@ -220,7 +284,11 @@ function mutation(description: string, field: string, where: string, value: unkn
 
 /** Reads a JSON value at a key path (undefined when absent). */
 export function getPath(object: unknown, path: Key[]): unknown {
-  return path.reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<Key, unknown>)[key] : undefined), object);
+  return path.reduce<unknown>(
+    (value, key) =>
+      typeof value === 'object' && value !== null ? (value as Record<Key, unknown>)[key] : undefined,
+    object,
+  );
 }
 
 /** Writes (or deletes, for undefined) a JSON value at a key path, creating objects on the way. */
@@ -237,7 +305,8 @@ export function setPath(object: unknown, path: Key[], value: unknown): void {
 
 /** Applies a mutation to an object in place. */
 export function applyMutation(object: unknown, change: Mutation): void {
-  const value = typeof change.value === 'function' ? (change.value as (o: unknown) => unknown)(object) : change.value;
+  const value =
+    typeof change.value === 'function' ? (change.value as (o: unknown) => unknown)(object) : change.value;
   setPath(object, change.path, value);
 }
 
@@ -253,18 +322,39 @@ export function mutationsFor(object: KubeObject): Mutation[] {
     mutation('empty image', `${prefix}.containers[0].image`, `${prefix}.containers[0].image`, ''),
     mutation('bad container name', `${prefix}.containers[0].name`, `${prefix}.containers[0].name`, 'UPPER'),
     mutation('no containers', `${prefix}.containers`, `${prefix}.containers`, []),
-    mutation('duplicate container', `${prefix}.containers[1].name`, `${prefix}.containers[1]`, (o: unknown) => ({
-      ...(getPath(o, keys(`${prefix}.containers[0]`)) as object),
-    })),
-    mutation('port 0', `${prefix}.containers[0].ports[0].containerPort`, `${prefix}.containers[0].ports`, [{ containerPort: 0 }]),
-    mutation('bad cpu', `${prefix}.containers[0].resources.requests[cpu]`, `${prefix}.containers[0].resources`, { requests: { cpu: 'lots' } }),
-    mutation('negative grace', `${prefix}.terminationGracePeriodSeconds`, `${prefix}.terminationGracePeriodSeconds`, -1),
+    mutation(
+      'duplicate container',
+      `${prefix}.containers[1].name`,
+      `${prefix}.containers[1]`,
+      (o: unknown) => ({
+        ...(getPath(o, keys(`${prefix}.containers[0]`)) as object),
+      }),
+    ),
+    mutation('port 0', `${prefix}.containers[0].ports[0].containerPort`, `${prefix}.containers[0].ports`, [
+      { containerPort: 0 },
+    ]),
+    mutation(
+      'bad cpu',
+      `${prefix}.containers[0].resources.requests[cpu]`,
+      `${prefix}.containers[0].resources`,
+      { requests: { cpu: 'lots' } },
+    ),
+    mutation(
+      'negative grace',
+      `${prefix}.terminationGracePeriodSeconds`,
+      `${prefix}.terminationGracePeriodSeconds`,
+      -1,
+    ),
     mutation('bad dns policy', `${prefix}.dnsPolicy`, `${prefix}.dnsPolicy`, 'Google'),
     mutation('containers not a list', `${prefix}.containers`, `${prefix}.containers`, 'nginx'),
   ];
   switch (object.kind) {
     case 'Pod':
-      return [...generic, ...podSpecMutations('spec'), mutation('restart', 'spec.restartPolicy', 'spec.restartPolicy', 'Sometimes')];
+      return [
+        ...generic,
+        ...podSpecMutations('spec'),
+        mutation('restart', 'spec.restartPolicy', 'spec.restartPolicy', 'Sometimes'),
+      ];
     case 'Deployment':
     case 'ReplicaSet':
       return [
@@ -272,8 +362,15 @@ export function mutationsFor(object: KubeObject): Mutation[] {
         ...podSpecMutations('spec.template.spec'),
         mutation('negative replicas', 'spec.replicas', 'spec.replicas', -1),
         mutation('no selector', 'spec.selector', 'spec.selector', undefined),
-        mutation('selector mismatch', 'spec.template.metadata.labels', 'spec.selector', { matchLabels: { 'navarch.io/never': 'there' } }),
-        mutation('restart never', 'spec.template.spec.restartPolicy', 'spec.template.spec.restartPolicy', 'Never'),
+        mutation('selector mismatch', 'spec.template.metadata.labels', 'spec.selector', {
+          matchLabels: { 'navarch.io/never': 'there' },
+        }),
+        mutation(
+          'restart never',
+          'spec.template.spec.restartPolicy',
+          'spec.template.spec.restartPolicy',
+          'Never',
+        ),
       ];
     case 'Service':
       return [
@@ -287,7 +384,10 @@ export function mutationsFor(object: KubeObject): Mutation[] {
     case 'ConfigMap':
       return [...generic, mutation('bad key', 'data[bad key]', 'data', { 'bad key': 'v' })];
     case 'Secret':
-      return [...generic, mutation('not base64', 'data[not-base64-value]', 'data', { 'not-base64-value': '%%%%' })];
+      return [
+        ...generic,
+        mutation('not base64', 'data[not-base64-value]', 'data', { 'not-base64-value': '%%%%' }),
+      ];
     case 'Namespace':
       return [...generic, mutation('dotted', 'metadata.name', 'metadata.name', 'a.b')];
     case 'PersistentVolumeClaim':
@@ -301,7 +401,12 @@ export function mutationsFor(object: KubeObject): Mutation[] {
     case 'Ingress':
       return [
         ...generic,
-        mutation('path type', 'spec.rules[0].http.paths[0].pathType', 'spec.rules[0].http.paths[0].pathType', 'Fuzzy'),
+        mutation(
+          'path type',
+          'spec.rules[0].http.paths[0].pathType',
+          'spec.rules[0].http.paths[0].pathType',
+          'Fuzzy',
+        ),
         mutation('host', 'spec.rules[0].host', 'spec.rules[0].host', 'Bad_Host'),
       ];
     case 'HorizontalPodAutoscaler':

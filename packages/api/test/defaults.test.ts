@@ -94,12 +94,19 @@ describe('defaulting', () => {
     });
     expect(defaulted.spec?.template.spec?.restartPolicy).toBe('Always');
     expect(defaulted.spec?.template.spec?.containers[0]?.imagePullPolicy).toBe('IfNotPresent');
-    const recreate = applyDefaults({ ...deployment, spec: { ...deployment.spec!, strategy: { type: 'Recreate' } } });
+    const recreate = applyDefaults({
+      ...deployment,
+      spec: { ...deployment.spec!, strategy: { type: 'Recreate' } },
+    });
     expect(recreate.spec?.strategy).toEqual({ type: 'Recreate' });
   });
 
   it('defaults a Service: ClusterIP, None affinity, TCP, targetPort = port', () => {
-    const service: Service = { kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }, { port: 81, targetPort: 'http' }] } };
+    const service: Service = {
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: { ports: [{ port: 80 }, { port: 81, targetPort: 'http' }] },
+    };
     const spec = applyDefaults(service).spec;
     expect(spec).toMatchObject({
       type: 'ClusterIP',
@@ -112,13 +119,22 @@ describe('defaulting', () => {
       { port: 80, protocol: 'TCP', targetPort: 80 },
       { port: 81, protocol: 'TCP', targetPort: 'http' },
     ]);
-    const nodePort = applyDefaults<Service>({ kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', sessionAffinity: 'ClientIP' } });
+    const nodePort = applyDefaults<Service>({
+      kind: 'Service',
+      metadata: { name: 's' },
+      spec: { type: 'NodePort', sessionAffinity: 'ClientIP' },
+    });
     expect(nodePort.spec?.externalTrafficPolicy).toBe('Cluster');
     expect(nodePort.spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds).toBe(10800);
   });
 
   it('folds Secret stringData into base64 data and sets type Opaque', () => {
-    const secret: Secret = { kind: 'Secret', metadata: { name: 's' }, data: { A: 'eA==' }, stringData: { B: 'supersecret123', A: 'y' } };
+    const secret: Secret = {
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { A: 'eA==' },
+      stringData: { B: 'supersecret123', A: 'y' },
+    };
     const defaulted = applyDefaults(secret);
     expect(defaulted.type).toBe('Opaque');
     expect(defaulted.stringData).toBeUndefined();
@@ -130,22 +146,37 @@ describe('defaulting', () => {
     expect(namespace.spec?.finalizers).toEqual(['kubernetes']);
     expect(namespace.status?.phase).toBe('Active');
     expect(namespace.metadata.labels?.['kubernetes.io/metadata.name']).toBe('team-a');
-    const claim = applyDefaults({ kind: 'PersistentVolumeClaim', metadata: { name: 'c' }, spec: {} } as never) as {
+    const claim = applyDefaults({
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'c' },
+      spec: {},
+    } as never) as {
       spec: { volumeMode: string };
     };
     expect(claim.spec.volumeMode).toBe('Filesystem');
-    const volume = applyDefaults({ kind: 'PersistentVolume', metadata: { name: 'v' }, spec: {} } as never) as {
+    const volume = applyDefaults({
+      kind: 'PersistentVolume',
+      metadata: { name: 'v' },
+      spec: {},
+    } as never) as {
       spec: { persistentVolumeReclaimPolicy: string };
     };
     expect(volume.spec.persistentVolumeReclaimPolicy).toBe('Retain');
     const hpa = applyDefaults<HorizontalPodAutoscaler>({
       kind: 'HorizontalPodAutoscaler',
       metadata: { name: 'h' },
-      spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 3, behavior: { scaleDown: { selectPolicy: 'Min' } } },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'd' },
+        maxReplicas: 3,
+        behavior: { scaleDown: { selectPolicy: 'Min' } },
+      },
     });
     expect(hpa.spec?.minReplicas).toBe(1);
     expect(hpa.spec?.metrics).toEqual([
-      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+      {
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+      },
     ]);
     expect(hpa.spec?.behavior?.scaleDown).toEqual({
       selectPolicy: 'Min',
@@ -153,7 +184,11 @@ describe('defaulting', () => {
       policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
     });
     expect(hpa.spec?.behavior?.scaleUp?.policies).toHaveLength(2);
-    const replicaSet = applyDefaults({ kind: 'ReplicaSet', metadata: { name: 'r' }, spec: { selector: {} } } as never) as {
+    const replicaSet = applyDefaults({
+      kind: 'ReplicaSet',
+      metadata: { name: 'r' },
+      spec: { selector: {} },
+    } as never) as {
       spec: { replicas: number };
     };
     expect(replicaSet.spec.replicas).toBe(1);

@@ -1,4 +1,10 @@
-import { FieldSelectorError, fieldSelectorMatches, objectFields, parseFieldSelector, type Pod } from '@navarch/api';
+import {
+  FieldSelectorError,
+  fieldSelectorMatches,
+  objectFields,
+  type Pod,
+  parseFieldSelector,
+} from '@navarch/api';
 import { describe, expect, it } from 'vitest';
 
 const pod: Pod = {
@@ -13,7 +19,9 @@ describe('field selectors', () => {
   it('supports =, == and != on the standard fields', () => {
     expect(fieldSelectorMatches(parseFieldSelector('metadata.name=web-1', 'Pod'), pod)).toBe(true);
     expect(fieldSelectorMatches(parseFieldSelector('metadata.namespace==default', 'Pod'), pod)).toBe(true);
-    expect(fieldSelectorMatches(parseFieldSelector('spec.nodeName=node-1,status.phase!=Failed', 'Pod'), pod)).toBe(true);
+    expect(
+      fieldSelectorMatches(parseFieldSelector('spec.nodeName=node-1,status.phase!=Failed', 'Pod'), pod),
+    ).toBe(true);
     expect(fieldSelectorMatches(parseFieldSelector('status.phase=Pending', 'Pod'), pod)).toBe(false);
     expect(fieldSelectorMatches(parseFieldSelector('', 'Pod'), pod)).toBe(true);
   });

@@ -14,7 +14,9 @@ describe('label selector string syntax', () => {
   const selector = parseSelector('a=b,c!=d,e in (x,y),f notin (z),g,!h');
 
   it('parses every operator and keeps requirements sorted by key', () => {
-    expect(selector.requirements.map((requirement) => [requirement.key, requirement.operator, requirement.values])).toEqual([
+    expect(
+      selector.requirements.map((requirement) => [requirement.key, requirement.operator, requirement.values]),
+    ).toEqual([
       ['a', 'Equals', ['b']],
       ['c', 'NotEquals', ['d']],
       ['e', 'In', ['x', 'y']],
@@ -42,7 +44,9 @@ describe('label selector string syntax', () => {
     expect(parseSelector('tier=').matches({})).toBe(false);
     expect(parseSelector('n>3').matches({ n: '4' })).toBe(true);
     expect(parseSelector('n<3').matches({ n: '4' })).toBe(false);
-    expect(parseSelector('example.com/role in ( db , cache )').matches({ 'example.com/role': 'cache' })).toBe(true);
+    expect(parseSelector('example.com/role in ( db , cache )').matches({ 'example.com/role': 'cache' })).toBe(
+      true,
+    );
     expect(parseSelector('').isEmpty()).toBe(true);
     expect(parseSelector('').matches({ anything: 'x' })).toBe(true);
   });
@@ -102,15 +106,15 @@ describe('structured LabelSelector', () => {
   });
 
   it('rejects a bad operator or value list with a typed error', () => {
-    expect(() => labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'Has' as never }] })).toThrow(
-      LabelSelectorError,
-    );
-    expect(() => labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
-      LabelSelectorError,
-    );
-    expect(() => labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] })).toThrow(
-      LabelSelectorError,
-    );
+    expect(() =>
+      labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'Has' as never }] }),
+    ).toThrow(LabelSelectorError);
+    expect(() =>
+      labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }),
+    ).toThrow(LabelSelectorError);
+    expect(() =>
+      labelSelectorAsSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }),
+    ).toThrow(LabelSelectorError);
     expect(labelSelectorMatches({ matchLabels: { 'bad key': 'x' } }, { 'bad key': 'x' })).toBe(false);
   });
 
@@ -126,7 +130,14 @@ const labelValue = fc.stringMatching(/^([A-Za-z0-9][-A-Za-z0-9_.]{0,6}[A-Za-z0-9
 const requirement = fc.oneof(
   fc.tuple(labelKey, fc.constantFrom('=', '==', '!='), labelValue).map(([k, op, v]) => `${k}${op}${v}`),
   fc
-    .tuple(labelKey, fc.constantFrom('in', 'notin'), fc.array(labelValue.filter((v) => v !== ''), { minLength: 1, maxLength: 3 }))
+    .tuple(
+      labelKey,
+      fc.constantFrom('in', 'notin'),
+      fc.array(
+        labelValue.filter((v) => v !== ''),
+        { minLength: 1, maxLength: 3 },
+      ),
+    )
     .map(([k, op, vs]) => `${k} ${op} (${vs.join(',')})`),
   labelKey,
   labelKey.map((k) => `!${k}`),

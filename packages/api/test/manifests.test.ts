@@ -1,6 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyDefaults, type KubeObject, lookupResource, resourceForKind, validateObject } from '@navarch/api';
+import {
+  applyDefaults,
+  type KubeObject,
+  lookupResource,
+  resourceForKind,
+  validateObject,
+} from '@navarch/api';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 

@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { allPaths, applyMutation, mutationsFor, setPath, validObject } from './arbitraries.js';
 
 const NOW_MS = Date.parse('2026-01-01T00:00:00Z');
+/** NAVARCH_PROPERTY_SCALE=20 multiplies every run count for a longer local soak. */
+const SCALE = Number(process.env.NAVARCH_PROPERTY_SCALE ?? 1);
+const runs = (count: number): { numRuns: number } => ({ numRuns: Math.ceil(count * SCALE) });
 
 describe('valid objects (property)', () => {
   it('survive a JSON round trip, before and after defaulting', () => {
@@ -20,7 +23,7 @@ describe('valid objects (property)', () => {
         const defaulted = applyDefaults(object);
         expect(JSON.parse(JSON.stringify(defaulted))).toEqual(defaulted);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 
@@ -32,7 +35,7 @@ describe('valid objects (property)', () => {
         expect(object).toEqual(before);
         expect(applyDefaults(once)).toEqual(once);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 
@@ -44,7 +47,7 @@ describe('valid objects (property)', () => {
         expect(validateObject(defaulted)).toEqual([]);
         expect(validateObjectUpdate(defaulted, defaulted)).toEqual([]);
       }),
-      { numRuns: 300 },
+      runs(300),
     );
   });
 
@@ -54,7 +57,7 @@ describe('valid objects (property)', () => {
         const defaulted = applyDefaults(object);
         expect(tableCells(defaulted, NOW_MS)).toHaveLength(tableColumns(defaulted.kind ?? '').length);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 });
@@ -69,14 +72,17 @@ describe('invalid objects (property)', () => {
         const mutated = structuredClone(object);
         applyMutation(mutated, change);
         const causes = validateObject(applyDefaults(mutated));
-        expect(causes.map((cause) => cause.field), change.description).toContain(change.field);
+        expect(
+          causes.map((cause) => cause.field),
+          change.description,
+        ).toContain(change.field);
         expect(causes.some((cause) => cause.type === 'InternalError')).toBe(false);
       }),
-      { numRuns: 500 },
+      runs(500),
     );
   });
 
-  it('never crash defaulting, validation or printing when any field holds any JSON value', () => {
+  it('never crash defaulting or validation when any field holds any JSON value', () => {
     const withGarbage = validObject.chain((object) => {
       const paths = allPaths(object).filter((path) => path[0] !== 'kind');
       return fc.tuple(fc.constant(object), fc.constantFrom(...paths), fc.jsonValue({ maxDepth: 2 }));
@@ -92,7 +98,7 @@ describe('invalid objects (property)', () => {
         expect(updateCauses.filter((cause) => cause.type === 'InternalError')).toEqual([]);
         for (const cause of causes) expect(typeof cause.message).toBe('string');
       }),
-      { numRuns: 1000 },
+      runs(1000),
     );
   });
 });

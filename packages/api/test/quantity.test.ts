@@ -102,7 +102,9 @@ describe('quantity parsing and canonical form', () => {
     expect(() => parseQuantity('1e100000')).toThrowError(
       expect.objectContaining({ code: 'NAVARCH_ERR_QUANTITY_OUT_OF_RANGE' }),
     );
-    expect(() => quantityToBytes('1E')).toThrowError(expect.objectContaining({ code: 'NAVARCH_ERR_QUANTITY_OUT_OF_RANGE' }));
+    expect(() => quantityToBytes('1E')).toThrowError(
+      expect.objectContaining({ code: 'NAVARCH_ERR_QUANTITY_OUT_OF_RANGE' }),
+    );
   });
 });
 

@@ -94,7 +94,9 @@ describe('resource registry', () => {
   });
 
   it('builds REST paths', () => {
-    expect(resourcePath(lookupResource('pods')!, 'default', 'web')).toBe('/api/v1/namespaces/default/pods/web');
+    expect(resourcePath(lookupResource('pods')!, 'default', 'web')).toBe(
+      '/api/v1/namespaces/default/pods/web',
+    );
     expect(resourcePath(lookupResource('deploy')!, 'prod')).toBe('/apis/apps/v1/namespaces/prod/deployments');
     expect(resourcePath(lookupResource('deploy')!, 'prod', 'web', 'scale')).toBe(
       '/apis/apps/v1/namespaces/prod/deployments/web/scale',
@@ -114,8 +116,18 @@ describe('resource registry', () => {
     const core = apiResourceList('v1')!;
     expect(core.groupVersion).toBe('v1');
     const pods = core.resources.find((resource) => resource.name === 'pods');
-    expect(pods).toMatchObject({ singularName: 'pod', namespaced: true, kind: 'Pod', shortNames: ['po'], categories: ['all'] });
-    expect(core.resources.find((resource) => resource.name === 'pods/status')?.verbs).toEqual(['get', 'patch', 'update']);
+    expect(pods).toMatchObject({
+      singularName: 'pod',
+      namespaced: true,
+      kind: 'Pod',
+      shortNames: ['po'],
+      categories: ['all'],
+    });
+    expect(core.resources.find((resource) => resource.name === 'pods/status')?.verbs).toEqual([
+      'get',
+      'patch',
+      'update',
+    ]);
     const apps = apiResourceList('apps/v1')!;
     expect(apps.resources.find((resource) => resource.name === 'deployments/scale')).toMatchObject({
       kind: 'Scale',

@@ -10,7 +10,16 @@ import { apiVersionOf, RESOURCES, type ResourceInfo, servedGroups } from './reso
 /** Kubernetes version this server answers to (`kubectl version`). */
 export const KUBERNETES_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-navarch' };
 
-const verbsNamespacedOrCluster = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const verbsNamespacedOrCluster = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
 
 /** GET /api */
 export function apiVersions(serverAddress: string): Record<string, unknown> {
@@ -52,19 +61,47 @@ export function apiResourceList(group: string, version: string): Record<string, 
     };
     if (r.shortNames.length > 0) entry.shortNames = r.shortNames;
     if (r.categories.length > 0) entry.categories = r.categories;
-    entry.storageVersionHash = createHash('sha256').update(`${r.group}/${r.plural}`).digest('base64').slice(0, 11);
+    entry.storageVersionHash = createHash('sha256')
+      .update(`${r.group}/${r.plural}`)
+      .digest('base64')
+      .slice(0, 11);
     resources.push(entry);
     if (r.subresources.includes('status')) {
-      resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: `${r.plural}/status`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
     }
     if (r.subresources.includes('scale')) {
-      resources.push({ name: `${r.plural}/scale`, singularName: '', namespaced: r.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+      resources.push({
+        name: `${r.plural}/scale`,
+        singularName: '',
+        namespaced: r.namespaced,
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+        verbs: ['get', 'patch', 'update'],
+      });
     }
   }
   if (group === '' && version === 'v1') {
-    resources.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] });
+    resources.push({
+      name: 'namespaces/finalize',
+      singularName: '',
+      namespaced: false,
+      kind: 'Namespace',
+      verbs: ['update'],
+    });
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf({ group, version }),
+    resources,
+  };
 }
 
 /** GET /version */
@@ -94,21 +131,52 @@ function schemaName(r: ResourceInfo): string {
 }
 
 const objectMetaSchema = {
-  description: 'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.',
+  description:
+    'ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create.',
   type: 'object',
   properties: {
     name: { description: 'Name must be unique within a namespace.', type: 'string' },
-    generateName: { description: 'An optional prefix used by the server to generate a unique name.', type: 'string' },
+    generateName: {
+      description: 'An optional prefix used by the server to generate a unique name.',
+      type: 'string',
+    },
     namespace: { description: 'The namespace the object lives in.', type: 'string' },
-    labels: { description: 'Map of string keys and values used to organize and select objects.', type: 'object', additionalProperties: { type: 'string', default: '' } },
-    annotations: { description: 'Unstructured key value map stored with a resource.', type: 'object', additionalProperties: { type: 'string', default: '' } },
+    labels: {
+      description: 'Map of string keys and values used to organize and select objects.',
+      type: 'object',
+      additionalProperties: { type: 'string', default: '' },
+    },
+    annotations: {
+      description: 'Unstructured key value map stored with a resource.',
+      type: 'object',
+      additionalProperties: { type: 'string', default: '' },
+    },
     uid: { description: 'The unique identity of this object, set by the server.', type: 'string' },
-    resourceVersion: { description: 'The store revision of the last change, for optimistic concurrency and watch.', type: 'string' },
-    generation: { description: 'A sequence number representing a specific generation of the desired state.', type: 'integer', format: 'int64' },
+    resourceVersion: {
+      description: 'The store revision of the last change, for optimistic concurrency and watch.',
+      type: 'string',
+    },
+    generation: {
+      description: 'A sequence number representing a specific generation of the desired state.',
+      type: 'integer',
+      format: 'int64',
+    },
     creationTimestamp: { description: 'When this object was created.', type: 'string', format: 'date-time' },
-    deletionTimestamp: { description: 'When this object will be deleted (set by a graceful delete).', type: 'string', format: 'date-time' },
-    finalizers: { description: 'Must be empty before the object is deleted from the registry.', type: 'array', items: { type: 'string', default: '' } },
-    ownerReferences: { description: 'Objects this object depends on.', type: 'array', items: { type: 'object' } },
+    deletionTimestamp: {
+      description: 'When this object will be deleted (set by a graceful delete).',
+      type: 'string',
+      format: 'date-time',
+    },
+    finalizers: {
+      description: 'Must be empty before the object is deleted from the registry.',
+      type: 'array',
+      items: { type: 'string', default: '' },
+    },
+    ownerReferences: {
+      description: 'Objects this object depends on.',
+      type: 'array',
+      items: { type: 'object' },
+    },
   },
 };
 
@@ -117,11 +185,29 @@ function kindSchema(r: ResourceInfo): Record<string, unknown> {
     description: `${r.kind} (${apiVersionOf(r)}) as served by Navarch.`,
     type: 'object',
     properties: {
-      apiVersion: { description: 'APIVersion defines the versioned schema of this representation of an object.', type: 'string' },
-      kind: { description: 'Kind is a string value representing the REST resource this object represents.', type: 'string' },
-      metadata: { description: 'Standard object metadata.', default: {}, allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }] },
-      spec: { description: `Desired state of the ${r.kind}.`, type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      status: { description: `Observed state of the ${r.kind}, written by controllers and agents.`, type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      apiVersion: {
+        description: 'APIVersion defines the versioned schema of this representation of an object.',
+        type: 'string',
+      },
+      kind: {
+        description: 'Kind is a string value representing the REST resource this object represents.',
+        type: 'string',
+      },
+      metadata: {
+        description: 'Standard object metadata.',
+        default: {},
+        allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }],
+      },
+      spec: {
+        description: `Desired state of the ${r.kind}.`,
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
+      status: {
+        description: `Observed state of the ${r.kind}, written by controllers and agents.`,
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      },
     },
     'x-kubernetes-group-version-kind': [gvk(r)],
   };
@@ -140,7 +226,12 @@ function operation(r: ResourceInfo, action: string, withFieldValidation: boolean
     operationId: `${action}${r.kind}`,
     'x-kubernetes-action': action,
     'x-kubernetes-group-version-kind': gvk(r),
-    responses: { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(r)}` } } } } },
+    responses: {
+      '200': {
+        description: 'OK',
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(r)}` } } },
+      },
+    },
   };
   if (withFieldValidation) op.parameters = [fieldValidationParam];
   return op;
@@ -182,7 +273,11 @@ export function openApiV3Index(): Record<string, unknown> {
     const p = gvPath(r.group, r.version);
     if (seen.has(p)) continue;
     seen.add(p);
-    const hash = createHash('sha512').update(JSON.stringify(openApiV3GroupVersion(r.group, r.version))).digest('hex').slice(0, 32).toUpperCase();
+    const hash = createHash('sha512')
+      .update(JSON.stringify(openApiV3GroupVersion(r.group, r.version)))
+      .digest('hex')
+      .slice(0, 32)
+      .toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }
   return { paths };
@@ -194,7 +289,8 @@ export function openApiV3Index(): Record<string, unknown> {
  * schema validation finds no schema and defers to the server, which validates.
  */
 export function openApiV2Protobuf(): Buffer {
-  const field = (no: number, value: Buffer) => Buffer.concat([Buffer.from([(no << 3) | 2, value.length]), value]);
+  const field = (no: number, value: Buffer) =>
+    Buffer.concat([Buffer.from([(no << 3) | 2, value.length]), value]);
   const str = (s: string) => Buffer.from(s, 'utf8');
   const info = Buffer.concat([field(1, str('Navarch')), field(2, str(KUBERNETES_VERSION.gitVersion))]);
   return Buffer.concat([field(1, str('2.0')), field(2, info)]);

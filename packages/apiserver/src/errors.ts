@@ -67,11 +67,17 @@ function qualified(resource: string, group: string): string {
 }
 
 export function notFound(resource: string, group: string, name: string): ApiError {
-  return new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, 'NAVARCH_ERR_NOT_FOUND', {
-    name,
-    group,
-    kind: resource,
-  });
+  return new ApiError(
+    404,
+    'NotFound',
+    `${qualified(resource, group)} "${name}" not found`,
+    'NAVARCH_ERR_NOT_FOUND',
+    {
+      name,
+      group,
+      kind: resource,
+    },
+  );
 }
 
 export function alreadyExists(resource: string, group: string, name: string): ApiError {

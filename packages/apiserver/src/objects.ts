@@ -52,7 +52,12 @@ export function randomSuffix(): string {
 }
 
 /** Fresh metadata for a new object; `name` already resolved. */
-export function initCreateMeta(obj: KubeObject, r: ResourceInfo, namespace: string | undefined, name: string): void {
+export function initCreateMeta(
+  obj: KubeObject,
+  r: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+): void {
   const m = obj.metadata;
   m.name = name;
   if (r.namespaced && namespace !== undefined) m.namespace = namespace;
@@ -79,11 +84,15 @@ export function specChanged(before: KubeObject, after: KubeObject): boolean {
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 function asArray(v: unknown): Record<string, unknown>[] {
-  return Array.isArray(v) ? v.filter((x) => asRecord(x) !== undefined).map((x) => x as Record<string, unknown>) : [];
+  return Array.isArray(v)
+    ? v.filter((x) => asRecord(x) !== undefined).map((x) => x as Record<string, unknown>)
+    : [];
 }
 
 function defaultContainer(c: Record<string, unknown>): void {
@@ -122,7 +131,10 @@ export function applyDefaults(obj: KubeObject, r: ResourceInfo): void {
         if (spec.replicas === undefined) spec.replicas = 1;
         if (r.kind === 'Deployment') {
           if (spec.strategy === undefined) {
-            spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+            spec.strategy = {
+              type: 'RollingUpdate',
+              rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
+            };
           }
           if (spec.revisionHistoryLimit === undefined) spec.revisionHistoryLimit = 10;
           if (spec.progressDeadlineSeconds === undefined) spec.progressDeadlineSeconds = 600;
@@ -146,14 +158,19 @@ export function applyDefaults(obj: KubeObject, r: ResourceInfo): void {
       break;
     case 'Namespace':
       if (obj.spec === undefined) obj.spec = { finalizers: ['kubernetes'] };
-      if (obj.status === undefined || obj.metadata.deletionTimestamp === undefined) obj.status = { phase: 'Active' };
-      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+      if (obj.status === undefined || obj.metadata.deletionTimestamp === undefined)
+        obj.status = { phase: 'Active' };
+      obj.metadata.labels = {
+        ...(obj.metadata.labels ?? {}),
+        'kubernetes.io/metadata.name': obj.metadata.name ?? '',
+      };
       break;
     case 'Secret':
       if (obj.type === undefined) obj.type = 'Opaque';
       if (asRecord(obj.stringData)) {
         const data = { ...(asRecord(obj.data) ?? {}) };
-        for (const [k, v] of Object.entries(asRecord(obj.stringData)!)) data[k] = Buffer.from(String(v)).toString('base64');
+        for (const [k, v] of Object.entries(asRecord(obj.stringData)!))
+          data[k] = Buffer.from(String(v)).toString('base64');
         obj.data = data;
         delete obj.stringData;
       }
@@ -171,16 +188,30 @@ const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const labelNamed = new Set(['Namespace']);
 const dns1035Named = new Set(['Service']);
 
-function need(causes: StatusCause[], cond: boolean, field: string, message: string, reason = 'FieldValueRequired'): void {
+function need(
+  causes: StatusCause[],
+  cond: boolean,
+  field: string,
+  message: string,
+  reason = 'FieldValueRequired',
+): void {
   if (!cond) causes.push({ reason, message, field });
 }
 
 function validateName(causes: StatusCause[], kind: string, name: string): void {
   if (name === '') {
-    causes.push({ reason: 'FieldValueRequired', message: 'name or generateName is required', field: 'metadata.name' });
+    causes.push({
+      reason: 'FieldValueRequired',
+      message: 'name or generateName is required',
+      field: 'metadata.name',
+    });
     return;
   }
-  const pattern = dns1035Named.has(kind) ? dns1035Label : labelNamed.has(kind) ? dns1123Label : dns1123Subdomain;
+  const pattern = dns1035Named.has(kind)
+    ? dns1035Label
+    : labelNamed.has(kind)
+      ? dns1123Label
+      : dns1123Subdomain;
   const max = labelNamed.has(kind) || dns1035Named.has(kind) ? 63 : 253;
   if (!pattern.test(name) || name.length > max) {
     causes.push({
@@ -196,10 +227,18 @@ function validateLabels(causes: StatusCause[], labels: unknown, field: string): 
   if (!l) return;
   for (const [k, v] of Object.entries(l)) {
     if (typeof v !== 'string' || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v) || v.length > 63) {
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`, field: `${field}` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'`,
+        field: `${field}`,
+      });
     }
     if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(k)) {
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`, field });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.'`,
+        field,
+      });
     }
   }
 }
@@ -215,20 +254,39 @@ function validatePodSpec(causes: StatusCause[], spec: unknown, path: string): vo
   const names = new Set<string>();
   containers.forEach((c, i) => {
     const f = `${path}.containers[${i}]`;
-    if (typeof c.name !== 'string' || c.name === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `${f}.name` });
-    else if (!dns1123Label.test(c.name)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${c.name}": a lowercase RFC 1123 label is required`, field: `${f}.name` });
-    else if (names.has(c.name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${f}.name` });
+    if (typeof c.name !== 'string' || c.name === '')
+      causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `${f}.name` });
+    else if (!dns1123Label.test(c.name))
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${c.name}": a lowercase RFC 1123 label is required`,
+        field: `${f}.name`,
+      });
+    else if (names.has(c.name))
+      causes.push({
+        reason: 'FieldValueDuplicate',
+        message: `Duplicate value: "${c.name}"`,
+        field: `${f}.name`,
+      });
     else names.add(c.name);
     need(causes, typeof c.image === 'string' && c.image !== '', `${f}.image`, 'Required value');
     asArray(c.ports).forEach((p, j) => {
       const port = p.containerPort;
       if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-        causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`, field: `${f}.ports[${j}].containerPort` });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`,
+          field: `${f}.ports[${j}].containerPort`,
+        });
       }
     });
   });
   if (s.restartPolicy !== undefined && !['Always', 'OnFailure', 'Never'].includes(String(s.restartPolicy))) {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(s.restartPolicy)}": supported values: "Always", "OnFailure", "Never"`, field: `${path}.restartPolicy` });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${String(s.restartPolicy)}": supported values: "Always", "OnFailure", "Never"`,
+      field: `${path}.restartPolicy`,
+    });
   }
 }
 
@@ -238,8 +296,15 @@ function validateWorkload(causes: StatusCause[], obj: KubeObject): void {
     causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec' });
     return;
   }
-  if (spec.replicas !== undefined && (typeof spec.replicas !== 'number' || spec.replicas < 0 || !Number.isInteger(spec.replicas))) {
-    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(spec.replicas)}: must be greater than or equal to 0`, field: 'spec.replicas' });
+  if (
+    spec.replicas !== undefined &&
+    (typeof spec.replicas !== 'number' || spec.replicas < 0 || !Number.isInteger(spec.replicas))
+  ) {
+    causes.push({
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${JSON.stringify(spec.replicas)}: must be greater than or equal to 0`,
+      field: 'spec.replicas',
+    });
   }
   const template = asRecord(spec.template);
   const selector = asRecord(spec.selector);
@@ -249,7 +314,11 @@ function validateWorkload(causes: StatusCause[], obj: KubeObject): void {
     const templateLabels = asRecord(asRecord(template?.metadata)?.labels) ?? {};
     const ok = Object.entries(matchLabels).every(([k, v]) => templateLabels[k] === v);
     if (selector && !ok) {
-      causes.push({ reason: 'FieldValueInvalid', message: 'Invalid value: map[string]string: `selector` does not match template `labels`', field: 'spec.template.metadata.labels' });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: map[string]string: `selector` does not match template `labels`',
+        field: 'spec.template.metadata.labels',
+      });
     }
   }
   if (obj.kind === 'CronJob') return;
@@ -260,16 +329,29 @@ function validateService(causes: StatusCause[], obj: KubeObject): void {
   const spec = obj.spec ?? {};
   const type = String(spec.type ?? 'ClusterIP');
   if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type)) {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${type}"`, field: 'spec.type' });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${type}"`,
+      field: 'spec.type',
+    });
   }
   const ports = asArray(spec.ports);
-  if (type !== 'ExternalName' && spec.clusterIP !== 'None') need(causes, ports.length > 0, 'spec.ports', 'Required value');
+  if (type !== 'ExternalName' && spec.clusterIP !== 'None')
+    need(causes, ports.length > 0, 'spec.ports', 'Required value');
   ports.forEach((p, i) => {
     if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535) {
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(p.port)}: must be between 1 and 65535, inclusive`, field: `spec.ports[${i}].port` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(p.port)}: must be between 1 and 65535, inclusive`,
+        field: `spec.ports[${i}].port`,
+      });
     }
     if (ports.length > 1 && (typeof p.name !== 'string' || p.name === '')) {
-      causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `spec.ports[${i}].name` });
+      causes.push({
+        reason: 'FieldValueRequired',
+        message: 'Required value',
+        field: `spec.ports[${i}].name`,
+      });
     }
   });
 }
@@ -295,7 +377,12 @@ export function validateObject(obj: KubeObject, r: ResourceInfo): StatusCause[] 
       break;
     case 'ConfigMap':
       for (const k of Object.keys(asRecord(obj.data) ?? {})) {
-        if (!/^[-._a-zA-Z0-9]+$/.test(k)) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`, field: 'data' });
+        if (!/^[-._a-zA-Z0-9]+$/.test(k))
+          causes.push({
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+            field: 'data',
+          });
       }
       break;
     default:

@@ -86,7 +86,9 @@ function mergeKeyedList(field: string, target: Json[], patch: Json[], order: Jso
       const k = itemKey(field, o);
       if (k !== undefined) rank.set(k, i);
     });
-    out.sort((a, b) => (rank.get(itemKey(field, a) ?? '') ?? 1e9) - (rank.get(itemKey(field, b) ?? '') ?? 1e9));
+    out.sort(
+      (a, b) => (rank.get(itemKey(field, a) ?? '') ?? 1e9) - (rank.get(itemKey(field, b) ?? '') ?? 1e9),
+    );
   }
   return out;
 }
@@ -162,7 +164,12 @@ function parsePointer(path: string): string[] {
 }
 
 function patchFailed(message: string): ApiError {
-  return new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`, 'NAVARCH_ERR_PATCH');
+  return new ApiError(
+    422,
+    'Invalid',
+    `the server rejected our request due to an error in our request: ${message}`,
+    'NAVARCH_ERR_PATCH',
+  );
 }
 
 function getAt(doc: Json, tokens: string[]): Json {
@@ -187,7 +194,8 @@ function addAt(doc: Json, tokens: string[], value: Json, op: string): Json {
   const { parent, last } = parentOf(doc, tokens, op);
   if (Array.isArray(parent)) {
     const idx = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(idx) || idx < 0 || idx > parent.length) throw patchFailed(`${op}: index ${last} out of range`);
+    if (!Number.isInteger(idx) || idx < 0 || idx > parent.length)
+      throw patchFailed(`${op}: index ${last} out of range`);
     parent.splice(idx, 0, clone(value));
   } else if (isObject(parent)) {
     parent[last] = clone(value);
@@ -201,7 +209,8 @@ function removeAt(doc: Json, tokens: string[], op: string): Json {
   const { parent, last } = parentOf(doc, tokens, op);
   if (Array.isArray(parent)) {
     const idx = Number(last);
-    if (!Number.isInteger(idx) || idx < 0 || idx >= parent.length) throw patchFailed(`${op}: index ${last} out of range`);
+    if (!Number.isInteger(idx) || idx < 0 || idx >= parent.length)
+      throw patchFailed(`${op}: index ${last} out of range`);
     parent.splice(idx, 1);
   } else if (isObject(parent) && Object.hasOwn(parent, last)) {
     delete parent[last];

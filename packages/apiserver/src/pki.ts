@@ -53,7 +53,14 @@ function daysFromNow(days: number): Date {
 
 /** The host's DNS names and IP addresses plus loopback, then `extra` (from `--tls-san`). */
 export function defaultSans(extra: readonly string[]): string[] {
-  const sans = new Set<string>(['localhost', '127.0.0.1', hostname(), 'kubernetes', 'kubernetes.default', '10.96.0.1']);
+  const sans = new Set<string>([
+    'localhost',
+    '127.0.0.1',
+    hostname(),
+    'kubernetes',
+    'kubernetes.default',
+    '10.96.0.1',
+  ]);
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4') sans.add(a.address);
   }
@@ -102,7 +109,10 @@ async function createServerCert(
     signingAlgorithm,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(sans.map((s) => ({ type: isIp(s) ? 'ip' : 'dns', value: s }))),
       await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
@@ -164,7 +174,11 @@ export interface TokenEntry {
 export async function ensureTokens(dataDir: string): Promise<TokenEntry[]> {
   const path = join(dataDir, 'tokens.json');
   if (!existsSync(path)) {
-    const admin: TokenEntry = { token: randomBytes(24).toString('hex'), user: 'admin', groups: ['system:masters'] };
+    const admin: TokenEntry = {
+      token: randomBytes(24).toString('hex'),
+      user: 'admin',
+      groups: ['system:masters'],
+    };
     await writePrivate(path, `${JSON.stringify([admin], null, 2)}\n`);
   }
   return JSON.parse(await readFile(path, 'utf8')) as TokenEntry[];

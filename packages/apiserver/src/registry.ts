@@ -28,7 +28,7 @@ import {
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, findResource, objectKey, type ResourceInfo, storagePrefix } from './resources.js';
 import { type FieldRequirement, type LabelSelector, matchFields, matchLabels } from './selectors.js';
-import { type Compare, CompactedError, type KvStore, prefixEnd, type WriteOp } from './storage.js';
+import { CompactedError, type Compare, type KvStore, prefixEnd, type WriteOp } from './storage.js';
 import { decodeObject } from './watch-cache.js';
 
 /** Options of a list call. */
@@ -88,7 +88,8 @@ function encodeContinue(token: ContinueToken): string {
 function decodeContinue(text: string, prefix: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ContinueToken>;
-    if (typeof t.rv === 'number' && typeof t.start === 'string' && !t.start.includes('..')) return { rv: t.rv, start: t.start };
+    if (typeof t.rv === 'number' && typeof t.start === 'string' && !t.start.includes('..'))
+      return { rv: t.rv, start: t.start };
   } catch {
     // fall through
   }
@@ -120,7 +121,8 @@ export class Registry {
     if (type === 'json') patched = jsonPatch(base, patch);
     else if (type === 'merge') patched = jsonMergePatch(base, patch);
     else patched = strategicMergePatch(base, patch);
-    if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch produced a non-object');
+    if (patched === null || typeof patched !== 'object' || Array.isArray(patched))
+      throw badRequest('the patch produced a non-object');
     const obj = patched as KubeObject;
     obj.metadata ??= {};
     return obj;
@@ -142,7 +144,8 @@ export class Registry {
 
   /** Lists objects, filtered by selectors, at most `limit` per page (0 = all). */
   async list(r: ResourceInfo, namespace: string | undefined, options: ListOptions): Promise<ListResult> {
-    const prefix = r.namespaced && namespace !== undefined ? `${storagePrefix(r)}${namespace}/` : storagePrefix(r);
+    const prefix =
+      r.namespaced && namespace !== undefined ? `${storagePrefix(r)}${namespace}/` : storagePrefix(r);
     const end = prefixEnd(prefix);
     let start = prefix;
     let revision = 0;
@@ -159,7 +162,9 @@ export class Registry {
         page = await this.kv.range(start, end, pageSize, revision);
       } catch (err) {
         if (err instanceof CompactedError) {
-          throw gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results.');
+          throw gone(
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results.',
+          );
         }
         throw err;
       }
@@ -172,7 +177,11 @@ export class Registry {
         if (options.limit > 0 && items.length >= options.limit) {
           const moreHere = i < page.kvs.length - 1;
           if (moreHere || page.more) {
-            return { items, revision, continueToken: encodeContinue({ rv: revision, start: `${kv.key.slice(prefix.length)}\0` }) };
+            return {
+              items,
+              revision,
+              continueToken: encodeContinue({ rv: revision, start: `${kv.key.slice(prefix.length)}\0` }),
+            };
           }
           return { items, revision, continueToken: undefined };
         }
@@ -184,7 +193,8 @@ export class Registry {
 
   private async ensureNamespace(r: ResourceInfo, namespace: string | undefined): Promise<void> {
     if (!r.namespaced) return;
-    if (namespace === undefined || namespace === '') throw badRequest('the namespace of the object is required');
+    if (namespace === undefined || namespace === '')
+      throw badRequest('the namespace of the object is required');
     const kv = await this.kv.get(objectKey(namespaceResource, undefined, namespace));
     if (!kv) throw notFound('namespaces', '', namespace);
     const ns = decodeObject(kv.value, kv.modRevision);
@@ -200,7 +210,8 @@ export class Registry {
   }
 
   private checkBody(r: ResourceInfo, body: unknown, namespace: string | undefined): KubeObject {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the request body must be a JSON object');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw badRequest('the request body must be a JSON object');
     const obj = structuredClone(body) as KubeObject;
     obj.metadata ??= {};
     if (typeof obj.metadata !== 'object') throw badRequest('metadata must be an object');
@@ -208,10 +219,19 @@ export class Registry {
       throw badRequest(`the body kind "${String(obj.kind)}" does not match the URL (${r.kind})`);
     }
     if (obj.apiVersion !== undefined && findResourceByApiVersion(String(obj.apiVersion), r) === undefined) {
-      throw badRequest(`the body apiVersion "${String(obj.apiVersion)}" does not match the URL (${apiVersionOf(r)})`);
+      throw badRequest(
+        `the body apiVersion "${String(obj.apiVersion)}" does not match the URL (${apiVersionOf(r)})`,
+      );
     }
-    if (r.namespaced && obj.metadata.namespace !== undefined && namespace !== undefined && obj.metadata.namespace !== namespace) {
-      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (
+      r.namespaced &&
+      obj.metadata.namespace !== undefined &&
+      namespace !== undefined &&
+      obj.metadata.namespace !== namespace
+    ) {
+      throw badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     }
     return obj;
   }
@@ -222,13 +242,20 @@ export class Registry {
   }
 
   /** Creates an object; resolves generateName, defaults, validates, allocates service addresses. */
-  async create(r: ResourceInfo, namespace: string | undefined, body: unknown, dryRun = false): Promise<KubeObject> {
+  async create(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    dryRun = false,
+  ): Promise<KubeObject> {
     const input = this.checkBody(r, body, namespace);
     await this.ensureNamespace(r, namespace);
     const useGenerate = !input.metadata.name && typeof input.metadata.generateName === 'string';
     for (let attempt = 0; ; attempt++) {
       const obj = structuredClone(input);
-      const name = useGenerate ? `${input.metadata.generateName}${randomSuffix()}` : (input.metadata.name ?? '');
+      const name = useGenerate
+        ? `${input.metadata.generateName}${randomSuffix()}`
+        : (input.metadata.name ?? '');
       initCreateMeta(obj, r, namespace, name);
       applyDefaults(obj, r);
       this.validate(r, obj);
@@ -245,7 +272,8 @@ export class Registry {
         throw alreadyExists(r.plural, r.group, name);
       }
       // An allocation key was taken between the pick and the commit: pick again.
-      if (attempt >= maxUpdateAttempts) throw conflict(r.plural, r.group, name, 'could not allocate service addresses');
+      if (attempt >= maxUpdateAttempts)
+        throw conflict(r.plural, r.group, name, 'could not allocate service addresses');
     }
   }
 
@@ -253,8 +281,14 @@ export class Registry {
    * Adds compares and writes for the service's ClusterIP and NodePorts: new ones are claimed
    * (compare absent), ones the update drops are released; specified ones are checked.
    */
-  private async allocateService(obj: KubeObject, old: KubeObject | undefined, compares: Compare[], writes: WriteOp[]): Promise<void> {
-    const spec = (obj.spec ??= {});
+  private async allocateService(
+    obj: KubeObject,
+    old: KubeObject | undefined,
+    compares: Compare[],
+    writes: WriteOp[],
+  ): Promise<void> {
+    obj.spec ??= {};
+    const spec = obj.spec;
     const oldSpec = old?.spec ?? {};
     const owner = Buffer.from(`${obj.metadata.namespace}/${obj.metadata.name}`);
     const type = String(spec.type ?? 'ClusterIP');
@@ -264,7 +298,11 @@ export class Registry {
       if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = oldSpec.clusterIP;
       if (spec.clusterIP !== oldSpec.clusterIP) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable', field: 'spec.clusterIP' },
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: field is immutable',
+            field: 'spec.clusterIP',
+          },
         ]);
       }
     } else if (spec.clusterIP === 'None') {
@@ -272,12 +310,20 @@ export class Registry {
     } else if (typeof spec.clusterIP === 'string' && spec.clusterIP !== '') {
       if (!this.allocator.ipInRange(spec.clusterIP)) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `Invalid value: "${spec.clusterIP}": provided IP is not in the valid range. The range of valid IPs is ${this.allocator.serviceRange.text}`, field: 'spec.clusterIPs' },
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${spec.clusterIP}": provided IP is not in the valid range. The range of valid IPs is ${this.allocator.serviceRange.text}`,
+            field: 'spec.clusterIPs',
+          },
         ]);
       }
       if (await this.kv.get(ipKey(spec.clusterIP))) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated`, field: 'spec.clusterIPs' },
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated`,
+            field: 'spec.clusterIPs',
+          },
         ]);
       }
       compares.push({ key: ipKey(spec.clusterIP), target: 'mod', equals: 0 });
@@ -318,9 +364,17 @@ export class Registry {
       if (p.nodePort === undefined) p.nodePort = await this.allocator.pickNodePort(protocol, used);
       else if (typeof p.nodePort === 'number') requested.add(nodePortKey(p.nodePort, protocol));
       const port = Number(p.nodePort);
-      if (!Number.isInteger(port) || port < this.allocator.nodePorts.min || port > this.allocator.nodePorts.max) {
+      if (
+        !Number.isInteger(port) ||
+        port < this.allocator.nodePorts.min ||
+        port > this.allocator.nodePorts.max
+      ) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `Invalid value: ${port}: provided port is not in the valid range. The range of valid ports is ${this.allocator.nodePorts.min}-${this.allocator.nodePorts.max}`, field: 'spec.ports[].nodePort' },
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${port}: provided port is not in the valid range. The range of valid ports is ${this.allocator.nodePorts.min}-${this.allocator.nodePorts.max}`,
+            field: 'spec.ports[].nodePort',
+          },
         ]);
       }
       used.add(port);
@@ -330,7 +384,11 @@ export class Registry {
       if (oldKeys.has(k)) continue;
       if (requested.has(k) && (await this.kv.get(k))) {
         throw invalid('Service', '', obj.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `Invalid value: ${k.slice(k.lastIndexOf('/') + 1)}: provided port is already allocated`, field: 'spec.ports[].nodePort' },
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${k.slice(k.lastIndexOf('/') + 1)}: provided port is already allocated`,
+            field: 'spec.ports[].nodePort',
+          },
         ]);
       }
       compares.push({ key: k, target: 'mod', equals: 0 });
@@ -343,9 +401,11 @@ export class Registry {
   private serviceReleases(obj: KubeObject): WriteOp[] {
     const spec = obj.spec ?? {};
     const out: WriteOp[] = [];
-    if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '') out.push({ delete: ipKey(spec.clusterIP) });
+    if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '')
+      out.push({ delete: ipKey(spec.clusterIP) });
     for (const p of (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[]) {
-      if (typeof p.nodePort === 'number') out.push({ delete: nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')) });
+      if (typeof p.nodePort === 'number')
+        out.push({ delete: nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')) });
     }
     return out;
   }
@@ -376,20 +436,28 @@ export class Registry {
       } else {
         const pinned = next.metadata.resourceVersion;
         if (pinned !== undefined && pinned !== '' && pinned !== String(kv.modRevision)) {
-          throw conflict(r.plural, r.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          throw conflict(
+            r.plural,
+            r.group,
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
         }
         writes = [];
         if (r.kind === 'Service') await this.allocateService(next, current, compares, writes);
         writes.unshift({ put: key, value: encode(next) });
       }
-      if (dryRun) return { object: this.present(r, next === 'delete' ? current : next), removed: next === 'delete' };
+      if (dryRun)
+        return { object: this.present(r, next === 'delete' ? current : next), removed: next === 'delete' };
       const res = await this.kv.txn(compares, writes);
       if (res.succeeded) {
-        if (next === 'delete') return { object: this.present(r, withRevision(current, res.revision)), removed: true };
+        if (next === 'delete')
+          return { object: this.present(r, withRevision(current, res.revision)), removed: true };
         return { object: this.present(r, withRevision(next, res.revision)), removed: false };
       }
       if (res.current[0] === undefined) throw notFound(r.plural, r.group, name);
-      if (attempt >= maxUpdateAttempts) throw conflict(r.plural, r.group, name, 'too many concurrent writers; try again');
+      if (attempt >= maxUpdateAttempts)
+        throw conflict(r.plural, r.group, name, 'too many concurrent writers; try again');
     }
   }
 
@@ -398,7 +466,12 @@ export class Registry {
    * identity fields are kept, status or spec is taken according to the subresource, the
    * generation is bumped on spec changes, and terminating objects finish deletion.
    */
-  private merge(r: ResourceInfo, current: KubeObject, input: KubeObject, subresource: string | undefined): KubeObject | 'delete' {
+  private merge(
+    r: ResourceInfo,
+    current: KubeObject,
+    input: KubeObject,
+    subresource: string | undefined,
+  ): KubeObject | 'delete' {
     let next: KubeObject;
     if (subresource === 'status') {
       next = structuredClone(current);
@@ -415,9 +488,15 @@ export class Registry {
     }
     const m = next.metadata;
     const c = current.metadata;
-    if (m.name !== undefined && m.name !== c.name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${c.name})`);
+    if (m.name !== undefined && m.name !== c.name)
+      throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${c.name})`);
     if (m.uid !== undefined && m.uid !== '' && m.uid !== c.uid) {
-      throw conflict(r.plural, r.group, c.name ?? '', `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${c.uid}`);
+      throw conflict(
+        r.plural,
+        r.group,
+        c.name ?? '',
+        `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${c.uid}`,
+      );
     }
     m.name = c.name;
     if (c.namespace !== undefined) m.namespace = c.namespace;
@@ -426,19 +505,22 @@ export class Registry {
     m.generation = c.generation ?? 1;
     if (c.deletionTimestamp !== undefined) m.deletionTimestamp = c.deletionTimestamp;
     else delete m.deletionTimestamp;
-    if (c.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
+    if (c.deletionGracePeriodSeconds !== undefined)
+      m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
     else delete m.deletionGracePeriodSeconds;
     delete m.managedFields;
     next.apiVersion = current.apiVersion ?? apiVersionOf(r);
     next.kind = r.kind;
     if (subresource !== 'status') applyDefaults(next, r);
     if (specChanged(current, next)) m.generation = (c.generation ?? 1) + 1;
-    if (r.kind === 'Namespace' && c.deletionTimestamp !== undefined) next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+    if (r.kind === 'Namespace' && c.deletionTimestamp !== undefined)
+      next.status = { ...(next.status ?? {}), phase: 'Terminating' };
     this.validate(r, next);
     if (c.deletionTimestamp !== undefined) {
       const finalizersLeft = (m.finalizers ?? []).length > 0;
       if (!finalizersLeft && r.kind !== 'Pod' && r.kind !== 'Namespace') return 'delete';
-      if (r.kind === 'Pod' && !finalizersLeft && subresource === 'status' && isTerminatedPodStatus(next)) return 'delete';
+      if (r.kind === 'Pod' && !finalizersLeft && subresource === 'status' && isTerminatedPodStatus(next))
+        return 'delete';
     }
     return next;
   }
@@ -454,9 +536,17 @@ export class Registry {
   ): Promise<KubeObject> {
     const input = this.checkBody(r, body, namespace);
     if (input.metadata.name !== undefined && input.metadata.name !== name) {
-      throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
-    const res = await this.guaranteedUpdate(r, namespace, name, (current) => this.merge(r, current, structuredClone(input), subresource), dryRun);
+    const res = await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      (current) => this.merge(r, current, structuredClone(input), subresource),
+      dryRun,
+    );
     return res.object;
   }
 
@@ -485,7 +575,8 @@ export class Registry {
       (current) => {
         const obj = Registry.applyPatch(current, type, patch);
         // A resourceVersion in the patch is a precondition; otherwise the read revision is.
-        if (obj.metadata.resourceVersion === current.metadata.resourceVersion) delete obj.metadata.resourceVersion;
+        if (obj.metadata.resourceVersion === current.metadata.resourceVersion)
+          delete obj.metadata.resourceVersion;
         return this.merge(r, current, obj, subresource);
       },
       dryRun,
@@ -497,7 +588,12 @@ export class Registry {
    * DELETE. Objects with finalizers, scheduled pods with a grace period and namespaces are
    * marked (deletionTimestamp) and finish later; everything else is removed at once.
    */
-  async delete(r: ResourceInfo, namespace: string | undefined, name: string, options: DeleteOptions): Promise<DeleteResult> {
+  async delete(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+  ): Promise<DeleteResult> {
     return this.guaranteedUpdate(
       r,
       namespace,
@@ -505,10 +601,20 @@ export class Registry {
       (current) => {
         const pre = options.preconditions;
         if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
-          throw conflict(r.plural, r.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+          throw conflict(
+            r.plural,
+            r.group,
+            name,
+            `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+          );
         }
         if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion) {
-          throw conflict(r.plural, r.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`);
+          throw conflict(
+            r.plural,
+            r.group,
+            name,
+            `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`,
+          );
         }
         const m = current.metadata;
         delete m.resourceVersion;
@@ -524,7 +630,8 @@ export class Registry {
         if (r.kind === 'Pod') {
           const scheduled = typeof current.spec?.nodeName === 'string' && current.spec.nodeName !== '';
           const terminationGrace = current.spec?.terminationGracePeriodSeconds;
-          const grace = options.gracePeriodSeconds ?? (typeof terminationGrace === 'number' ? terminationGrace : 30);
+          const grace =
+            options.gracePeriodSeconds ?? (typeof terminationGrace === 'number' ? terminationGrace : 30);
           const terminal = current.status?.phase === 'Succeeded' || current.status?.phase === 'Failed';
           if (scheduled && grace > 0 && !terminal) {
             const previous = m.deletionGracePeriodSeconds;
@@ -553,7 +660,12 @@ export class Registry {
   }
 
   /** Deletes every object matching the selectors in the namespace (or cluster-wide). */
-  async deleteCollection(r: ResourceInfo, namespace: string | undefined, list: ListOptions, options: DeleteOptions): Promise<KubeObject[]> {
+  async deleteCollection(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    list: ListOptions,
+    options: DeleteOptions,
+  ): Promise<KubeObject[]> {
     const page = await this.list(r, namespace, { ...list, limit: 0, continueToken: undefined });
     const out: KubeObject[] = [];
     for (const obj of page.items) {
@@ -570,6 +682,7 @@ export class Registry {
 
   /** Creates an object if it is absent (bootstrap: namespaces, the kubernetes service). */
   async ensure(r: ResourceInfo, namespace: string | undefined, body: KubeObject): Promise<void> {
+    if (await this.kv.get(objectKey(r, namespace, body.metadata.name ?? ''))) return;
     try {
       await this.create(r, namespace, body);
       this.log.info({ resource: r.plural, namespace, name: body.metadata.name }, 'created bootstrap object');

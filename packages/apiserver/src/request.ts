@@ -26,7 +26,10 @@ const namespaceResource = findResource('', 'v1', 'namespaces')!;
 
 /** Parses a URL path below /api or /apis; throws 404 for unknown resources. */
 export function parseResourcePath(pathname: string): ParsedPath {
-  const segments = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segments = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -49,14 +52,24 @@ export function parseResourcePath(pathname: string): ParsedPath {
     rest = rest.slice(1);
   }
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(group === '' && (rest[2] === 'status' || rest[2] === 'finalize') && rest.length === 3)) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(group === '' && (rest[2] === 'status' || rest[2] === 'finalize') && rest.length === 3)
+  ) {
     namespace = rest[1];
     rest = rest.slice(2);
   }
   if (group === '' && rest[0] === 'namespaces') {
     return {
       kind: 'resource',
-      path: { resource: namespaceResource, namespace: undefined, name: rest[1], subresource: rest[2], watchPath },
+      path: {
+        resource: namespaceResource,
+        namespace: undefined,
+        name: rest[1],
+        subresource: rest[2],
+        watchPath,
+      },
     };
   }
   const plural = rest[0] ?? '';

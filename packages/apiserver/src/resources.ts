@@ -31,7 +31,17 @@ function resource(
   categories: string[] = [],
   subresources: ('status' | 'scale')[] = ['status'],
 ): ResourceInfo {
-  return { group, version, kind, plural, singular: kind.toLowerCase(), namespaced, shortNames, categories, subresources };
+  return {
+    group,
+    version,
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced,
+    shortNames,
+    categories,
+    subresources,
+  };
 }
 
 /** Every resource this server serves, in discovery order. */
@@ -55,7 +65,15 @@ export const RESOURCES: readonly ResourceInfo[] = [
   resource('batch', 'v1', 'CronJob', 'cronjobs', true, ['cj'], allCategory),
   resource('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing']),
   resource('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, [], [], []),
-  resource('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, ['hpa'], allCategory),
+  resource(
+    'autoscaling',
+    'v2',
+    'HorizontalPodAutoscaler',
+    'horizontalpodautoscalers',
+    true,
+    ['hpa'],
+    allCategory,
+  ),
   resource('coordination.k8s.io', 'v1', 'Lease', 'leases', true, [], [], []),
   resource('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, [], [], []),
 ];

@@ -36,7 +36,8 @@ function splitTerms(text: string): string[] {
 }
 
 function checkKey(key: string, selector: string): string {
-  if (!keyPattern.test(key)) throw badRequest(`unable to parse requirement: invalid label key "${key}" in "${selector}"`);
+  if (!keyPattern.test(key))
+    throw badRequest(`unable to parse requirement: invalid label key "${key}" in "${selector}"`);
   return key;
 }
 
@@ -80,7 +81,10 @@ export function parseLabelSelector(text: string | undefined): LabelSelector {
 }
 
 /** True when `labels` satisfy every requirement. */
-export function matchLabels(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function matchLabels(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   const l = labels ?? {};
   for (const r of selector) {
     const has = Object.hasOwn(l, r.key);
@@ -143,12 +147,19 @@ export function labelSelectorFromObject(selector: unknown): LabelSelector {
   if (selector === null || typeof selector !== 'object') return [];
   const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
   const out: LabelRequirement[] = [];
-  for (const [key, value] of Object.entries(s.matchLabels ?? {})) out.push({ key, op: 'in', values: [value] });
+  for (const [key, value] of Object.entries(s.matchLabels ?? {}))
+    out.push({ key, op: 'in', values: [value] });
   for (const e of s.matchExpressions ?? []) {
     const x = e as { key?: string; operator?: string; values?: string[] };
     if (typeof x.key !== 'string') continue;
     const op =
-      x.operator === 'In' ? 'in' : x.operator === 'NotIn' ? 'notin' : x.operator === 'Exists' ? 'exists' : '!exists';
+      x.operator === 'In'
+        ? 'in'
+        : x.operator === 'NotIn'
+          ? 'notin'
+          : x.operator === 'Exists'
+            ? 'exists'
+            : '!exists';
     out.push({ key: x.key, op, values: x.values ?? [] });
   }
   return out;

@@ -5,16 +5,40 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { parseCidr, parsePortRange, ServiceAllocator } from './allocator.js';
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, openApiV2Protobuf, openApiV3GroupVersion, openApiV3Index, versionInfo } from './discovery.js';
-import { ApiError, badRequest, internalError, methodNotAllowed, notFound, tooLarge, unauthorized, unsupportedMediaType } from './errors.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiV2Protobuf,
+  openApiV3GroupVersion,
+  openApiV3Index,
+  versionInfo,
+} from './discovery.js';
+import {
+  ApiError,
+  badRequest,
+  internalError,
+  methodNotAllowed,
+  notFound,
+  tooLarge,
+  unauthorized,
+  unsupportedMediaType,
+} from './errors.js';
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from './objects.js';
 import type { TokenAuthenticator } from './pki.js';
 import { type DeleteOptions, type ListOptions, type PatchType, Registry } from './registry.js';
 import { boolParam, intParam, type ParsedPath, parseResourcePath, type ResourcePath } from './request.js';
 import { apiVersionOf, findResource, RESOURCES, type ResourceInfo, storagePrefix } from './resources.js';
-import { labelSelectorFromObject, formatLabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import {
+  formatLabelSelector,
+  labelSelectorFromObject,
+  parseFieldSelector,
+  parseLabelSelector,
+} from './selectors.js';
 import type { KvStore } from './storage.js';
 import { type IncludeObject, toTable } from './tables.js';
 import { WatchCache } from './watch-cache.js';
@@ -41,6 +65,8 @@ export interface ApiServerConfig {
   readonly maxWatchTimeoutMs: number;
   /** How often the namespace finalizer looks for terminating namespaces. */
   readonly namespaceSyncIntervalMs: number;
+  /** Other components' registries (the embedded store) served on the same /metrics. */
+  readonly extraMetrics?: readonly MetricsRegistry[];
 }
 
 /** Sensible defaults for the tunables. */
@@ -109,7 +135,9 @@ function parseJsonBody(body: unknown, required: boolean): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw badRequest(`the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw badRequest(
+      `the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -135,11 +163,19 @@ export class ApiServer {
       this.rejectReady = reject;
     });
     this.ready.catch(() => undefined);
-    this.allocator = new ServiceAllocator(config.kv, parseCidr(config.serviceClusterIpRange), parsePortRange(config.serviceNodePortRange));
+    this.allocator = new ServiceAllocator(
+      config.kv,
+      parseCidr(config.serviceClusterIpRange),
+      parsePortRange(config.serviceNodePortRange),
+    );
     this.registry = new Registry(config.kv, this.allocator, config.log);
     for (const r of RESOURCES) {
       const prefix = storagePrefix(r);
-      if (!this.caches.has(prefix)) this.caches.set(prefix, new WatchCache(config.kv, prefix, { historySize: config.watchCacheSize, log: config.log }));
+      if (!this.caches.has(prefix))
+        this.caches.set(
+          prefix,
+          new WatchCache(config.kv, prefix, { historySize: config.watchCacheSize, log: config.log }),
+        );
     }
     this.app = createApp(config);
     this.routes();
@@ -185,8 +221,14 @@ export class ApiServer {
   private updateGauges(): void {
     for (const r of RESOURCES) {
       const c = this.cacheFor(r);
-      this.metrics.storageObjects.set({ resource: r.group === '' ? r.plural : `${r.plural}.${r.group}` }, c.size);
-      this.metrics.watchCacheEvents.set({ resource: r.group === '' ? r.plural : `${r.plural}.${r.group}` }, c.historyLength);
+      this.metrics.storageObjects.set(
+        { resource: r.group === '' ? r.plural : `${r.plural}.${r.group}` },
+        c.size,
+      );
+      this.metrics.watchCacheEvents.set(
+        { resource: r.group === '' ? r.plural : `${r.plural}.${r.group}` },
+        c.historyLength,
+      );
     }
   }
 
@@ -218,7 +260,10 @@ export class ApiServer {
         const done = await this.registry.finalizeNamespace(obj.metadata.name ?? '', RESOURCES);
         if (done) this.config.log.info({ namespace: obj.metadata.name }, 'namespace deleted');
       } catch (err) {
-        this.config.log.warn({ err, namespace: obj.metadata.name }, 'namespace finalization failed; will retry');
+        this.config.log.warn(
+          { err, namespace: obj.metadata.name },
+          'namespace finalization failed; will retry',
+        );
       }
     }
   }
@@ -230,7 +275,16 @@ export class ApiServer {
 
     app.addHook('onRequest', async (req, reply) => {
       const path = req.url.split('?')[0] ?? '';
-      requestInfo.set(req, { verb: req.method, group: '', version: '', resource: '', subresource: '', start: process.hrtime.bigint(), longRunning: false, mutating: req.method !== 'GET' });
+      requestInfo.set(req, {
+        verb: req.method,
+        group: '',
+        version: '',
+        resource: '',
+        subresource: '',
+        start: process.hrtime.bigint(),
+        longRunning: false,
+        mutating: req.method !== 'GET',
+      });
       this.metrics.inflight.inc({ request_kind: req.method === 'GET' ? 'readOnly' : 'mutating' });
       if (publicPaths.has(path)) return;
       if (!this.config.authenticator.authenticate(req.headers.authorization)) {
@@ -257,15 +311,22 @@ export class ApiServer {
       return reply.code(500).type('text/plain').send('not ready');
     });
     app.get('/version', async () => versionInfo());
-    app.get('/metrics', async (_req, reply) => reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()));
+    app.get('/metrics', async (_req, reply) =>
+      reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
+    );
     app.get('/api', async (req) => apiVersions(`${req.hostname}`));
     app.get('/apis', async () => apiGroupList());
-    app.get('/openapi/v2', async (_req, reply) => reply.type('application/com.github.proto-openapi.spec.v2@v1.0+protobuf').send(openApiV2Protobuf()));
+    app.get('/openapi/v2', async (_req, reply) =>
+      reply.type('application/com.github.proto-openapi.spec.v2@v1.0+protobuf').send(openApiV2Protobuf()),
+    );
     app.get('/openapi/v3', async () => openApiV3Index());
     app.get('/openapi/v3/*', async (req) => {
       const rest = (req.params as { '*': string })['*'].split('?')[0] ?? '';
       const parts = rest.split('/');
-      const doc = parts[0] === 'api' ? openApiV3GroupVersion('', parts[1] ?? '') : openApiV3GroupVersion(parts[1] ?? '', parts[2] ?? '');
+      const doc =
+        parts[0] === 'api'
+          ? openApiV3GroupVersion('', parts[1] ?? '')
+          : openApiV3GroupVersion(parts[1] ?? '', parts[2] ?? '');
       if (!doc) throw notFound('', '', `/openapi/v3/${rest}`);
       return doc;
     });
@@ -276,22 +337,34 @@ export class ApiServer {
 
   private finishRequest(req: FastifyRequest, info: RequestInfo, code: number): void {
     requestInfo.delete(req);
-    if (!info.longRunning) this.metrics.inflight.dec({ request_kind: info.mutating ? 'mutating' : 'readOnly' });
-    const labels = { verb: info.verb, group: info.group, version: info.version, resource: info.resource, subresource: info.subresource };
+    if (!info.longRunning)
+      this.metrics.inflight.dec({ request_kind: info.mutating ? 'mutating' : 'readOnly' });
+    const labels = {
+      verb: info.verb,
+      group: info.group,
+      version: info.version,
+      resource: info.resource,
+      subresource: info.subresource,
+    };
     this.metrics.requests.inc({ ...labels, code: String(code) });
     const seconds = Number(process.hrtime.bigint() - info.start) / 1e9;
     if (!info.longRunning) this.metrics.duration.observe(labels, seconds);
     const level = code >= 500 ? 'warn' : 'debug';
-    this.config.log[level]({ reqId: req.id, verb: info.verb, path: req.url, code, durationMs: Math.round(seconds * 1000) }, 'request');
+    this.config.log[level](
+      { reqId: req.id, verb: info.verb, path: req.url, code, durationMs: Math.round(seconds * 1000) },
+      'request',
+    );
   }
 
   private toApiError(err: unknown, req: FastifyRequest): ApiError {
     if (err instanceof ApiError) return err;
     const code = (err as { code?: string }).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(this.config.maxRequestBodyBytes);
-    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(String(req.headers['content-type']));
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return unsupportedMediaType(String(req.headers['content-type']));
     const status = (err as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return badRequest(err instanceof Error ? err.message : String(err));
+    if (status !== undefined && status >= 400 && status < 500)
+      return badRequest(err instanceof Error ? err.message : String(err));
     this.config.log.error({ err, reqId: req.id, path: req.url }, 'request failed');
     return internalError(err instanceof Error ? err.message : String(err));
   }
@@ -328,9 +401,17 @@ export class ApiServer {
     const info = requestInfo.get(req);
     const isWatch = p.watchPath || boolParam(query, 'watch');
     const verb = this.verbOf(req.method, p, isWatch);
-    if (info) Object.assign(info, { verb, group: r.group, version: r.version, resource: r.plural, subresource: p.subresource ?? '' });
+    if (info)
+      Object.assign(info, {
+        verb,
+        group: r.group,
+        version: r.version,
+        resource: r.plural,
+        subresource: p.subresource ?? '',
+      });
     const contentType = String(req.headers['content-type'] ?? '');
-    if (contentType.includes('protobuf') || contentType.includes('cbor')) throw unsupportedMediaType(contentType);
+    if (contentType.includes('protobuf') || contentType.includes('cbor'))
+      throw unsupportedMediaType(contentType);
     const dryRun = query.dryRun === 'All';
     const ns = r.namespaced ? p.namespace : undefined;
     if (r.namespaced && p.name !== undefined && ns === undefined) throw notFound(r.plural, r.group, p.name);
@@ -338,7 +419,8 @@ export class ApiServer {
       case 'GET': {
         if (p.subresource === 'scale') return this.toScale(r, await this.registry.get(r, ns, p.name!));
         const obj = await this.registry.get(r, ns, p.name!);
-        if (acceptsTable(req.headers.accept)) return this.sendTable(reply, r, [obj], { resourceVersion: obj.metadata.resourceVersion }, query);
+        if (acceptsTable(req.headers.accept))
+          return this.sendTable(reply, r, [obj], { resourceVersion: obj.metadata.resourceVersion }, query);
         return obj;
       }
       case 'LIST': {
@@ -357,14 +439,21 @@ export class ApiServer {
       }
       case 'PUT': {
         const body = parseJsonBody(req.body, true);
-        if (p.subresource === 'scale') return this.updateScale(r, ns, p.name!, () => body as KubeObject, dryRun);
+        if (p.subresource === 'scale')
+          return this.updateScale(r, ns, p.name!, () => body as KubeObject, dryRun);
         return this.registry.update(r, ns, p.name!, body, p.subresource, dryRun);
       }
       case 'PATCH': {
         const type = patchTypeOf(String(req.headers['content-type'] ?? ''));
         const patch = parseJsonBody(req.body, true);
         if (p.subresource === 'scale') {
-          return this.updateScale(r, ns, p.name!, (current) => this.patchObject(current, type, patch), dryRun);
+          return this.updateScale(
+            r,
+            ns,
+            p.name!,
+            (current) => this.patchObject(current, type, patch),
+            dryRun,
+          );
         }
         return this.registry.patch(r, ns, p.name!, type, patch, p.subresource, dryRun);
       }
@@ -374,7 +463,12 @@ export class ApiServer {
         return reply.code(res.removed ? 200 : 202).send(res.object);
       }
       case 'DELETECOLLECTION': {
-        const items = await this.registry.deleteCollection(r, ns, this.listOptions(query), this.deleteOptions(req, query));
+        const items = await this.registry.deleteCollection(
+          r,
+          ns,
+          this.listOptions(query),
+          this.deleteOptions(req, query),
+        );
         return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: {}, items };
       }
       default:
@@ -402,17 +496,34 @@ export class ApiServer {
 
   private deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
     const body = (parseJsonBody(req.body, false) ?? {}) as Record<string, unknown>;
-    const grace = intParam(query, 'gracePeriodSeconds') ?? (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
-    const policy = query.propagationPolicy ?? (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined);
+    const grace =
+      intParam(query, 'gracePeriodSeconds') ??
+      (typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined);
+    const policy =
+      query.propagationPolicy ??
+      (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined);
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw badRequest(`invalid propagationPolicy "${policy}": must be Orphan, Background or Foreground`);
     }
     const dryRun = query.dryRun === 'All' || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
-    return { gracePeriodSeconds: grace, propagationPolicy: policy, preconditions: body.preconditions as DeleteOptions['preconditions'], dryRun };
+    return {
+      gracePeriodSeconds: grace,
+      propagationPolicy: policy,
+      preconditions: body.preconditions as DeleteOptions['preconditions'],
+      dryRun,
+    };
   }
 
-  private sendTable(reply: FastifyReply, r: ResourceInfo, objects: KubeObject[], meta: Record<string, unknown>, query: Query): FastifyReply {
-    return reply.type('application/json;as=Table;v=v1;g=meta.k8s.io').send(toTable(r.kind, objects, includeObjectParam(query), meta));
+  private sendTable(
+    reply: FastifyReply,
+    r: ResourceInfo,
+    objects: KubeObject[],
+    meta: Record<string, unknown>,
+    query: Query,
+  ): FastifyReply {
+    return reply
+      .type('application/json;as=Table;v=v1;g=meta.k8s.io')
+      .send(toTable(r.kind, objects, includeObjectParam(query), meta));
   }
 
   private patchObject(current: KubeObject, type: PatchType, patch: unknown): KubeObject {
@@ -420,7 +531,7 @@ export class ApiServer {
     return Registry.applyPatch(current, type, patch);
   }
 
-  private toScale(r: ResourceInfo, obj: KubeObject): KubeObject {
+  private toScale(_r: ResourceInfo, obj: KubeObject): KubeObject {
     const spec = obj.spec ?? {};
     return {
       kind: 'Scale',
@@ -437,17 +548,35 @@ export class ApiServer {
         replicas: typeof obj.status?.replicas === 'number' ? obj.status.replicas : 0,
         selector: formatLabelSelector(labelSelectorFromObject(spec.selector)),
       },
-    } as KubeObject & { apiVersion: string };
-    void r;
+    };
   }
 
-  private async updateScale(r: ResourceInfo, ns: string | undefined, name: string, change: (scale: KubeObject) => KubeObject, dryRun: boolean): Promise<KubeObject> {
+  private async updateScale(
+    r: ResourceInfo,
+    ns: string | undefined,
+    name: string,
+    change: (scale: KubeObject) => KubeObject,
+    dryRun: boolean,
+  ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.registry.get(r, ns, name);
       const scale = change(this.toScale(r, current));
       const replicas = scale.spec?.replicas;
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-        throw new ApiError(422, 'Invalid', `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, 'NAVARCH_ERR_INVALID', { name, group: 'autoscaling', kind: 'Scale' }, [{ reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' }]);
+        throw new ApiError(
+          422,
+          'Invalid',
+          `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+          'NAVARCH_ERR_INVALID',
+          { name, group: 'autoscaling', kind: 'Scale' },
+          [
+            {
+              reason: 'FieldValueInvalid',
+              message: 'must be greater than or equal to 0',
+              field: 'spec.replicas',
+            },
+          ],
+        );
       }
       const pinned = scale.metadata.resourceVersion;
       const userPinned = pinned !== undefined && pinned !== current.metadata.resourceVersion;
@@ -464,13 +593,24 @@ export class ApiServer {
     }
   }
 
-  private async serveWatch(req: FastifyRequest, reply: FastifyReply, r: ResourceInfo, ns: string | undefined, query: Query, info: RequestInfo | undefined): Promise<void> {
+  private async serveWatch(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    r: ResourceInfo,
+    ns: string | undefined,
+    query: Query,
+    info: RequestInfo | undefined,
+  ): Promise<void> {
     const list = this.listOptions(query);
     const rv = query.resourceVersion;
     const fromRevision = rv === undefined || rv === '' || rv === '0' ? undefined : Number(rv);
-    if (fromRevision !== undefined && (!Number.isInteger(fromRevision) || fromRevision < 0)) throw badRequest(`invalid resourceVersion "${rv}"`);
+    if (fromRevision !== undefined && (!Number.isInteger(fromRevision) || fromRevision < 0))
+      throw badRequest(`invalid resourceVersion "${rv}"`);
     const timeoutSeconds = intParam(query, 'timeoutSeconds');
-    const timeoutMs = Math.min(timeoutSeconds !== undefined ? timeoutSeconds * 1000 : this.config.maxWatchTimeoutMs, this.config.maxWatchTimeoutMs);
+    const timeoutMs = Math.min(
+      timeoutSeconds !== undefined ? timeoutSeconds * 1000 : this.config.maxWatchTimeoutMs,
+      this.config.maxWatchTimeoutMs,
+    );
     const watcher = new HttpWatcher(
       reply.raw,
       {

@@ -59,9 +59,13 @@ function num(v: unknown): number {
 
 function selectorText(sel: unknown): string {
   const s = rec(sel);
-  const parts = Object.entries(rec(s.matchLabels ?? (s.matchExpressions === undefined ? s : {}))).map(([k, v]) => `${k}=${String(v)}`);
+  const parts = Object.entries(rec(s.matchLabels ?? (s.matchExpressions === undefined ? s : {}))).map(
+    ([k, v]) => `${k}=${String(v)}`,
+  );
   for (const e of arr(s.matchExpressions)) {
-    parts.push(`${String(e.key)} ${String(e.operator).toLowerCase()} (${(Array.isArray(e.values) ? e.values : []).join(',')})`);
+    parts.push(
+      `${String(e.key)} ${String(e.operator).toLowerCase()} (${(Array.isArray(e.values) ? e.values : []).join(',')})`,
+    );
   }
   return parts.length > 0 ? parts.join(',') : '<none>';
 }
@@ -95,7 +99,10 @@ function servicePorts(o: KubeObject): string {
   const ports = arr(rec(o.spec).ports);
   if (ports.length === 0) return '<none>';
   return ports
-    .map((p) => `${String(p.port)}${p.nodePort !== undefined ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`)
+    .map(
+      (p) =>
+        `${String(p.port)}${p.nodePort !== undefined ? `:${String(p.nodePort)}` : ''}/${String(p.protocol ?? 'TCP')}`,
+    )
     .join(',');
 }
 
@@ -127,58 +134,163 @@ const ageCol = col('Age', 0, 'string');
 
 const workloadImages = (o: KubeObject) => {
   const cs = containersOf(rec(o.spec).template);
-  return [cs.map((c) => String(c.name)).join(','), cs.map((c) => String(c.image)).join(','), selectorText(rec(o.spec).selector)];
+  return [
+    cs.map((c) => String(c.name)).join(','),
+    cs.map((c) => String(c.image)).join(','),
+    selectorText(rec(o.spec).selector),
+  ];
 };
 
 const printers: Record<string, Printer> = {
   Pod: {
-    columns: [name, col('Ready'), col('Status'), col('Restarts', 0, 'string'), ageCol, col('IP', 1), col('Node', 1), col('Nominated Node', 1), col('Readiness Gates', 1)],
+    columns: [
+      name,
+      col('Ready'),
+      col('Status'),
+      col('Restarts', 0, 'string'),
+      ageCol,
+      col('IP', 1),
+      col('Node', 1),
+      col('Nominated Node', 1),
+      col('Readiness Gates', 1),
+    ],
     row: (o) => {
       const p = podStatus(o);
       const status = rec(o.status);
-      return [o.metadata.name ?? '', p.ready, p.status, String(p.restarts), age(o), String(status.podIP ?? '<none>'), String(rec(o.spec).nodeName ?? '<none>'), String(status.nominatedNodeName ?? '<none>'), '<none>'];
+      return [
+        o.metadata.name ?? '',
+        p.ready,
+        p.status,
+        String(p.restarts),
+        age(o),
+        String(status.podIP ?? '<none>'),
+        String(rec(o.spec).nodeName ?? '<none>'),
+        String(status.nominatedNodeName ?? '<none>'),
+        '<none>',
+      ];
     },
   },
   Deployment: {
-    columns: [name, col('Ready'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), ageCol, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      name,
+      col('Ready'),
+      col('Up-to-date', 0, 'integer'),
+      col('Available', 0, 'integer'),
+      ageCol,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (o) => {
       const s = rec(o.status);
-      return [o.metadata.name ?? '', `${num(s.readyReplicas)}/${num(rec(o.spec).replicas)}`, num(s.updatedReplicas), num(s.availableReplicas), age(o), ...workloadImages(o)];
+      return [
+        o.metadata.name ?? '',
+        `${num(s.readyReplicas)}/${num(rec(o.spec).replicas)}`,
+        num(s.updatedReplicas),
+        num(s.availableReplicas),
+        age(o),
+        ...workloadImages(o),
+      ];
     },
   },
   ReplicaSet: {
-    columns: [name, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), ageCol, col('Containers', 1), col('Images', 1), col('Selector', 1)],
+    columns: [
+      name,
+      col('Desired', 0, 'integer'),
+      col('Current', 0, 'integer'),
+      col('Ready', 0, 'integer'),
+      ageCol,
+      col('Containers', 1),
+      col('Images', 1),
+      col('Selector', 1),
+    ],
     row: (o) => {
       const s = rec(o.status);
-      return [o.metadata.name ?? '', num(rec(o.spec).replicas), num(s.replicas), num(s.readyReplicas), age(o), ...workloadImages(o)];
+      return [
+        o.metadata.name ?? '',
+        num(rec(o.spec).replicas),
+        num(s.replicas),
+        num(s.readyReplicas),
+        age(o),
+        ...workloadImages(o),
+      ];
     },
   },
   StatefulSet: {
     columns: [name, col('Ready'), ageCol, col('Containers', 1), col('Images', 1)],
-    row: (o) => [o.metadata.name ?? '', `${num(rec(o.status).readyReplicas)}/${num(rec(o.spec).replicas)}`, age(o), ...workloadImages(o).slice(0, 2)],
+    row: (o) => [
+      o.metadata.name ?? '',
+      `${num(rec(o.status).readyReplicas)}/${num(rec(o.spec).replicas)}`,
+      age(o),
+      ...workloadImages(o).slice(0, 2),
+    ],
   },
   DaemonSet: {
-    columns: [name, col('Desired', 0, 'integer'), col('Current', 0, 'integer'), col('Ready', 0, 'integer'), col('Up-to-date', 0, 'integer'), col('Available', 0, 'integer'), col('Node Selector'), ageCol],
+    columns: [
+      name,
+      col('Desired', 0, 'integer'),
+      col('Current', 0, 'integer'),
+      col('Ready', 0, 'integer'),
+      col('Up-to-date', 0, 'integer'),
+      col('Available', 0, 'integer'),
+      col('Node Selector'),
+      ageCol,
+    ],
     row: (o) => {
       const s = rec(o.status);
-      const ns = Object.entries(rec(rec(rec(rec(o.spec).template).spec).nodeSelector)).map(([k, v]) => `${k}=${String(v)}`);
-      return [o.metadata.name ?? '', num(s.desiredNumberScheduled), num(s.currentNumberScheduled), num(s.numberReady), num(s.updatedNumberScheduled), num(s.numberAvailable), ns.join(',') || '<none>', age(o)];
+      const ns = Object.entries(rec(rec(rec(rec(o.spec).template).spec).nodeSelector)).map(
+        ([k, v]) => `${k}=${String(v)}`,
+      );
+      return [
+        o.metadata.name ?? '',
+        num(s.desiredNumberScheduled),
+        num(s.currentNumberScheduled),
+        num(s.numberReady),
+        num(s.updatedNumberScheduled),
+        num(s.numberAvailable),
+        ns.join(',') || '<none>',
+        age(o),
+      ];
     },
   },
   Service: {
-    columns: [name, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), ageCol, col('Selector', 1)],
+    columns: [
+      name,
+      col('Type'),
+      col('Cluster-IP'),
+      col('External-IP'),
+      col('Port(s)'),
+      ageCol,
+      col('Selector', 1),
+    ],
     row: (o) => {
       const spec = rec(o.spec);
       const sel = Object.entries(rec(spec.selector)).map(([k, v]) => `${k}=${String(v)}`);
-      return [o.metadata.name ?? '', String(spec.type ?? 'ClusterIP'), String(spec.clusterIP ?? '<none>'), externalIp(o), servicePorts(o), age(o), sel.join(',') || '<none>'];
+      return [
+        o.metadata.name ?? '',
+        String(spec.type ?? 'ClusterIP'),
+        String(spec.clusterIP ?? '<none>'),
+        externalIp(o),
+        servicePorts(o),
+        age(o),
+        sel.join(',') || '<none>',
+      ];
     },
   },
   Endpoints: {
     columns: [name, col('Endpoints'), ageCol],
     row: (o) => {
       const eps: string[] = [];
-      for (const s of arr(o.subsets)) for (const a of arr(s.addresses)) for (const p of arr(s.ports)) eps.push(`${String(a.ip)}:${String(p.port)}`);
-      return [o.metadata.name ?? '', eps.length > 0 ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '') : '<none>', age(o)];
+      for (const s of arr(o.subsets))
+        for (const a of arr(s.addresses))
+          for (const p of arr(s.ports)) eps.push(`${String(a.ip)}:${String(p.port)}`);
+      return [
+        o.metadata.name ?? '',
+        eps.length > 0
+          ? eps.slice(0, 3).join(',') + (eps.length > 3 ? ` + ${eps.length - 3} more...` : '')
+          : '<none>',
+        age(o),
+      ];
     },
   },
   Namespace: {
@@ -186,17 +298,44 @@ const printers: Record<string, Printer> = {
     row: (o) => [o.metadata.name ?? '', String(rec(o.status).phase ?? 'Active'), age(o)],
   },
   Node: {
-    columns: [name, col('Status'), col('Roles'), ageCol, col('Version'), col('Internal-IP', 1), col('External-IP', 1), col('OS-Image', 1), col('Kernel-Version', 1), col('Container-Runtime', 1)],
+    columns: [
+      name,
+      col('Status'),
+      col('Roles'),
+      ageCol,
+      col('Version'),
+      col('Internal-IP', 1),
+      col('External-IP', 1),
+      col('OS-Image', 1),
+      col('Kernel-Version', 1),
+      col('Container-Runtime', 1),
+    ],
     row: (o) => {
       const status = rec(o.status);
       const info = rec(status.nodeInfo);
-      const addr = (t: string) => String(arr(status.addresses).find((a) => a.type === t)?.address ?? '<none>');
-      return [o.metadata.name ?? '', nodeStatus(o), roles(o), age(o), String(info.kubeletVersion ?? ''), addr('InternalIP'), addr('ExternalIP'), String(info.osImage ?? '<unknown>'), String(info.kernelVersion ?? '<unknown>'), String(info.containerRuntimeVersion ?? '<unknown>')];
+      const addr = (t: string) =>
+        String(arr(status.addresses).find((a) => a.type === t)?.address ?? '<none>');
+      return [
+        o.metadata.name ?? '',
+        nodeStatus(o),
+        roles(o),
+        age(o),
+        String(info.kubeletVersion ?? ''),
+        addr('InternalIP'),
+        addr('ExternalIP'),
+        String(info.osImage ?? '<unknown>'),
+        String(info.kernelVersion ?? '<unknown>'),
+        String(info.containerRuntimeVersion ?? '<unknown>'),
+      ];
     },
   },
   ConfigMap: {
     columns: [name, col('Data', 0, 'integer'), ageCol],
-    row: (o) => [o.metadata.name ?? '', Object.keys(rec(o.data)).length + Object.keys(rec(o.binaryData)).length, age(o)],
+    row: (o) => [
+      o.metadata.name ?? '',
+      Object.keys(rec(o.data)).length + Object.keys(rec(o.binaryData)).length,
+      age(o),
+    ],
   },
   Secret: {
     columns: [name, col('Type'), col('Data', 0, 'integer'), ageCol],
@@ -211,15 +350,44 @@ const printers: Record<string, Printer> = {
     row: (o) => {
       const inv = rec(o.involvedObject);
       const last = String(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp ?? '');
-      return [last ? humanDuration((Date.now() - Date.parse(last)) / 1000) : '<unknown>', String(o.type ?? ''), String(o.reason ?? ''), `${String(inv.kind ?? '').toLowerCase()}/${String(inv.name ?? '')}`, String(o.message ?? '')];
+      return [
+        last ? humanDuration((Date.now() - Date.parse(last)) / 1000) : '<unknown>',
+        String(o.type ?? ''),
+        String(o.reason ?? ''),
+        `${String(inv.kind ?? '').toLowerCase()}/${String(inv.name ?? '')}`,
+        String(o.message ?? ''),
+      ];
     },
   },
   PersistentVolumeClaim: {
-    columns: [name, col('Status'), col('Volume'), col('Capacity'), col('Access Modes'), col('StorageClass'), ageCol],
+    columns: [
+      name,
+      col('Status'),
+      col('Volume'),
+      col('Capacity'),
+      col('Access Modes'),
+      col('StorageClass'),
+      ageCol,
+    ],
     row: (o) => {
       const spec = rec(o.spec);
       const status = rec(o.status);
-      return [o.metadata.name ?? '', String(status.phase ?? 'Pending'), String(spec.volumeName ?? ''), String(rec(status.capacity).storage ?? ''), (Array.isArray(spec.accessModes) ? spec.accessModes : []).map((m) => String(m).replace('ReadWriteOnce', 'RWO').replace('ReadOnlyMany', 'ROX').replace('ReadWriteMany', 'RWX')).join(','), String(spec.storageClassName ?? '<unset>'), age(o)];
+      return [
+        o.metadata.name ?? '',
+        String(status.phase ?? 'Pending'),
+        String(spec.volumeName ?? ''),
+        String(rec(status.capacity).storage ?? ''),
+        (Array.isArray(spec.accessModes) ? spec.accessModes : [])
+          .map((m) =>
+            String(m)
+              .replace('ReadWriteOnce', 'RWO')
+              .replace('ReadOnlyMany', 'ROX')
+              .replace('ReadWriteMany', 'RWX'),
+          )
+          .join(','),
+        String(spec.storageClassName ?? '<unset>'),
+        age(o),
+      ];
     },
   },
   Ingress: {
@@ -228,12 +396,29 @@ const printers: Record<string, Printer> = {
       const spec = rec(o.spec);
       const hosts = arr(spec.rules).map((r) => String(r.host ?? '*'));
       const tls = arr(spec.tls).length > 0;
-      const address = arr(rec(rec(o.status).loadBalancer).ingress).map((i) => String(i.ip ?? i.hostname ?? '')).join(',');
-      return [o.metadata.name ?? '', String(spec.ingressClassName ?? '<none>'), hosts.join(',') || '*', address, tls ? '80, 443' : '80', age(o)];
+      const address = arr(rec(rec(o.status).loadBalancer).ingress)
+        .map((i) => String(i.ip ?? i.hostname ?? ''))
+        .join(',');
+      return [
+        o.metadata.name ?? '',
+        String(spec.ingressClassName ?? '<none>'),
+        hosts.join(',') || '*',
+        address,
+        tls ? '80, 443' : '80',
+        age(o),
+      ];
     },
   },
   HorizontalPodAutoscaler: {
-    columns: [name, col('Reference'), col('Targets'), col('MinPods', 0, 'integer'), col('MaxPods', 0, 'integer'), col('Replicas', 0, 'integer'), ageCol],
+    columns: [
+      name,
+      col('Reference'),
+      col('Targets'),
+      col('MinPods', 0, 'integer'),
+      col('MaxPods', 0, 'integer'),
+      col('Replicas', 0, 'integer'),
+      ageCol,
+    ],
     row: (o) => {
       const spec = rec(o.spec);
       const ref = rec(spec.scaleTargetRef);
@@ -241,14 +426,28 @@ const printers: Record<string, Printer> = {
         const t = rec(rec(rec(m).resource).target);
         return `<unknown>/${String(t.averageUtilization ?? t.averageValue ?? t.value ?? '')}${t.averageUtilization !== undefined ? '%' : ''}`;
       });
-      return [o.metadata.name ?? '', `${String(ref.kind)}/${String(ref.name)}`, targets.join(', ') || '<none>', num(spec.minReplicas) || 1, num(spec.maxReplicas), num(rec(o.status).currentReplicas), age(o)];
+      return [
+        o.metadata.name ?? '',
+        `${String(ref.kind)}/${String(ref.name)}`,
+        targets.join(', ') || '<none>',
+        num(spec.minReplicas) || 1,
+        num(spec.maxReplicas),
+        num(rec(o.status).currentReplicas),
+        age(o),
+      ];
     },
   },
   Job: {
     columns: [name, col('Status'), col('Completions'), col('Duration'), ageCol],
     row: (o) => {
       const s = rec(o.status);
-      return [o.metadata.name ?? '', num(s.succeeded) >= (num(rec(o.spec).completions) || 1) ? 'Complete' : 'Running', `${num(s.succeeded)}/${num(rec(o.spec).completions) || 1}`, '', age(o)];
+      return [
+        o.metadata.name ?? '',
+        num(s.succeeded) >= (num(rec(o.spec).completions) || 1) ? 'Complete' : 'Running',
+        `${num(s.succeeded)}/${num(rec(o.spec).completions) || 1}`,
+        '',
+        age(o),
+      ];
     },
   },
 };
@@ -278,12 +477,18 @@ export function toTable(
 function tableRow(printer: Printer, o: KubeObject, include: IncludeObject): Record<string, unknown> {
   const row: Record<string, unknown> = { cells: printer.row(o) };
   if (include === 'Object') row.object = o;
-  else if (include === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+  else if (include === 'Metadata')
+    row.object = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
   return row;
 }
 
 /** A single-row Table for a watch event (kubectl get --watch asks for tables). */
-export function eventTable(kind: string, o: KubeObject, include: IncludeObject, withColumns: boolean): Record<string, unknown> {
+export function eventTable(
+  kind: string,
+  o: KubeObject,
+  include: IncludeObject,
+  withColumns: boolean,
+): Record<string, unknown> {
   const printer = printers[kind] ?? defaultPrinter;
   return {
     kind: 'Table',

@@ -61,7 +61,9 @@ export class HttpWatcher implements WatchSink {
   async start(): Promise<void> {
     const r = this.request.resource;
     this.res.writeHead(200, {
-      'Content-Type': this.request.table ? 'application/json;as=Table;v=v1;g=meta.k8s.io' : 'application/json',
+      'Content-Type': this.request.table
+        ? 'application/json;as=Table;v=v1;g=meta.k8s.io'
+        : 'application/json',
       'Cache-Control': 'no-cache, private',
       'Transfer-Encoding': 'chunked',
     });
@@ -80,7 +82,8 @@ export class HttpWatcher implements WatchSink {
 
   private matches(obj: KubeObject | undefined): boolean {
     if (!obj) return false;
-    if (this.request.namespace !== undefined && obj.metadata.namespace !== this.request.namespace) return false;
+    if (this.request.namespace !== undefined && obj.metadata.namespace !== this.request.namespace)
+      return false;
     return matchLabels(this.request.labels, obj.metadata.labels) && matchFields(this.request.fields, obj);
   }
 
@@ -123,7 +126,11 @@ export class HttpWatcher implements WatchSink {
   private bookmark(): void {
     const revision = Math.max(this.lastRevision, this.cache.revision);
     const r = this.request.resource;
-    const object = { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(revision) } };
+    const object = {
+      kind: r.kind,
+      apiVersion: apiVersionOf(r),
+      metadata: { resourceVersion: String(revision) },
+    };
     this.lastRevision = revision;
     this.enqueue(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
   }
@@ -133,7 +140,10 @@ export class HttpWatcher implements WatchSink {
     if (this.waitingForDrain) {
       if (this.queue.length >= this.request.bufferMax) {
         this.metrics.slowWatchersClosed.inc();
-        this.log.warn({ resource: this.request.resource.plural, queued: this.queue.length }, 'closing a slow watcher');
+        this.log.warn(
+          { resource: this.request.resource.plural, queued: this.queue.length },
+          'closing a slow watcher',
+        );
         this.close();
         return;
       }
@@ -159,7 +169,9 @@ export class HttpWatcher implements WatchSink {
   fail(err: Error, isGone: boolean): void {
     if (this.closed) return;
     const status = isGone
-      ? gone(`too old resource version: ${this.request.fromRevision ?? 0} (${this.cache.revision})`).toStatus()
+      ? gone(
+          `too old resource version: ${this.request.fromRevision ?? 0} (${this.cache.revision})`,
+        ).toStatus()
       : new ApiError(500, 'InternalError', `watch ended: ${err.message}`, 'NAVARCH_ERR_WATCH').toStatus();
     this.res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
     this.close();

@@ -8,6 +8,8 @@
  */
 
 /** The annotation kubectl keeps the applied configuration in. */
+import type { KubeObject } from '@navarch/client';
+
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -56,16 +58,18 @@ export function stableStringify(value: unknown): string {
  * Returns `object` with the last-applied annotation set to its own configuration (the object
  * without that annotation, sorted-key JSON plus a newline, byte-for-byte what kubectl stores).
  */
-export function withLastApplied<T extends { metadata?: { annotations?: Record<string, string> } }>(
+export function withLastApplied<T extends KubeObject>(
   object: T,
 ): T {
   const copy = structuredClone(object) as T & { metadata: { annotations?: Record<string, string> } };
   copy.metadata ??= {};
   const annotations = { ...(copy.metadata.annotations ?? {}) };
   delete annotations[LAST_APPLIED];
+  // kubectl encodes the object with its annotations minus this one, so an object without
+  // annotations still records `"annotations":{}`; matching it byte for byte lets kubectl and
+  // navctl apply the same file without either seeing a change.
   const forAnnotation = structuredClone(copy);
-  if (Object.keys(annotations).length === 0) delete forAnnotation.metadata.annotations;
-  else forAnnotation.metadata.annotations = annotations;
+  forAnnotation.metadata.annotations = annotations;
   copy.metadata.annotations = { ...annotations, [LAST_APPLIED]: `${stableStringify(forAnnotation)}\n` };
   return copy;
 }

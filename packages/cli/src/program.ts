@@ -57,7 +57,8 @@ function lazy(load: () => Promise<Run>) {
     const factory = new Factory(globalFlags(cmd));
     try {
       const run = await load();
-      await run(factory, cmd.args, cmd.opts(), cmd);
+      // With globals: the root program takes options like --namespace wherever they appear.
+      await run(factory, cmd.args, cmd.optsWithGlobals(), cmd);
     } finally {
       await factory.close();
     }

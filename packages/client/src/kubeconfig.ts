@@ -278,7 +278,7 @@ export function resolveRestConfig(config: Kubeconfig, overrides: KubeconfigOverr
 
 /** Serialises a kubeconfig the way kubectl writes one (keys sorted, sequences not indented). */
 export function stringifyKubeconfig(config: Kubeconfig): string {
-  return stringify(config, { sortMapEntries: true, indentSeq: false, lineWidth: 0 });
+  return stringify(config, { sortMapEntries: true, indentSeq: false, lineWidth: 0, version: '1.1' });
 }
 
 /**

@@ -12,9 +12,16 @@ export function registerServerCommand(program: Command): void {
   program
     .command('server')
     .description('run a control-plane member: the Kubernetes-compatible API server over the store')
-    .option('--data-dir <dir>', 'state directory (CA, tokens, store, admin.kubeconfig)', join(homedir(), '.navarch', 'server'))
+    .option(
+      '--data-dir <dir>',
+      'state directory (CA, tokens, store, admin.kubeconfig)',
+      join(homedir(), '.navarch', 'server'),
+    )
     .option('--listen <host:port>', 'HTTPS listen address (port 0 picks a free port)', '127.0.0.1:6443')
-    .option('--datastore-endpoint <urls>', 'etcd v3 endpoints (a remote Navarch store or etcd), comma-separated')
+    .option(
+      '--datastore-endpoint <urls>',
+      'etcd v3 endpoints (a remote Navarch store or etcd), comma-separated',
+    )
     .option('--tls-san <name>', 'extra DNS name or IP for the server certificate (repeatable)', collect, [])
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
@@ -22,6 +29,8 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-cache-size <events>', 'events kept per resource for resuming watches', '10000')
     .option('--watcher-buffer-max <events>', 'events queued for a slow watcher before it is closed', '1000')
     .option('--bookmark-interval-ms <ms>', 'interval of watch BOOKMARK events', '60000')
+    .option('--store-client-url <url>', 'embedded store: etcd v3 client URL (loopback; port 0 picks one)', 'http://127.0.0.1:0')
+    .option('--store-peer-url <url>', 'embedded store: peer URL (part of the member identity; keep it stable)', 'http://127.0.0.1:2380')
     .action(async (opts: ServerFlags) => {
       await runServer(opts);
     });

@@ -1,5 +1,5 @@
 import * as store from '@navarch/store';
-import { type StoreApplicationFactory, StoreError, StoreErrorCode, type StoreMemberConfig } from '@navarch/store';
+import { StoreError, StoreErrorCode, type StoreMemberConfig } from '@navarch/store';
 import { type Command, CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 
@@ -40,13 +40,6 @@ interface StoreFlags {
   listenMetricsUrls?: string[];
   forceNewCluster: boolean;
   logLevel: string;
-}
-
-/** The etcd API application, exported by the API half of @navarch/store once it is built in. */
-function defaultApplication(): StoreApplicationFactory {
-  const factory = (store as { createEtcdApplication?: StoreApplicationFactory }).createEtcdApplication;
-  if (!factory) throw new Error('this navarch build has no etcd API (createEtcdApplication is not exported yet)');
-  return factory;
 }
 
 /** Maps flags to the member configuration (validation happens in resolveMemberConfig). */
@@ -123,7 +116,6 @@ export function registerStoreCommand(program: Command): void {
       try {
         member = await store.startStoreMember({
           ...config,
-          application: defaultApplication(),
           logger,
           onFatal: (err) => {
             logger.fatal({ err }, 'store member failed');

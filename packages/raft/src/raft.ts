@@ -5,7 +5,7 @@
  * randomness comes from Config.random, outputs accumulate in `msgs`/`readStates` and the log's
  * unstable part, and RawNode hands them to the caller through Ready.
  */
-import { applyChange } from './confchange.js';
+import { applyChange, decodeConfChange } from './confchange.js';
 import {
   ErrCompacted,
   ErrInvalidConfig,
@@ -168,7 +168,10 @@ export class Raft {
     const { hardState, confState } = c.storage.initialState();
     this.applyConfState(confState);
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
-    if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
+    if (c.applied !== undefined && c.applied > 0) {
+      this.raftLog.appliedTo(c.applied);
+      this.replayConfChanges(this.raftLog.firstIndex(), c.applied);
+    }
     this.becomeFollower(this.term, NONE);
     this.log('info', 'newRaft', {
       voters: [...this.trk.voters],
@@ -178,6 +181,24 @@ export class Raft {
       lastIndex: this.raftLog.lastIndex(),
       lastTerm: this.raftLog.lastTerm(),
     });
+  }
+
+  /**
+   * On restart, re-applies the conf change entries in [lo, hi] (at or below the applied index,
+   * so the application will not deliver them again) on top of the storage's ConfState, which
+   * may be as old as the snapshot. Applying a suffix of conf changes twice gives the same
+   * membership, so a storage that already reports the membership as of `applied` is fine too.
+   */
+  private replayConfChanges(lo: number, hi: number): void {
+    while (lo <= hi) {
+      const ents = this.raftLog.slice(lo, hi + 1, this.maxMsgSizeBytes);
+      if (ents.length === 0) break;
+      for (const e of ents) {
+        if (e.type === 'confChange')
+          this.applyConfState(applyChange(this.trk.confState(), decodeConfChange(e.data)));
+      }
+      lo = ents[ents.length - 1]!.index + 1;
+    }
   }
 
   log(level: RaftLogLevel, message: string, fields: Record<string, unknown> = {}): void {
@@ -650,10 +671,27 @@ export class Raft {
     }
   }
 
-  /** Throws for a local proposal, logs and drops a forwarded one. */
+  /**
+   * Throws for a request made on this node (so the caller learns at once), logs and drops a
+   * forwarded one (its origin times out). `from` cannot tell them apart: a forwarded proposal
+   * may come back to its origin when leadership moved.
+   */
   private dropProposal(m: Message, reason: ConstructorParameters<typeof ErrProposalDropped>[0]): void {
-    this.log('info', 'dropping proposal', { reason, from: m.from });
-    if (m.from === this.id || m.from === NONE) throw new ErrProposalDropped(reason);
+    this.log('info', 'dropping proposal', { reason, from: m.from, local: this.handlingLocalRequest });
+    if (this.handlingLocalRequest) throw new ErrProposalDropped(reason);
+  }
+
+  /** True while stepping a request made through RawNode on this node (not a message from a peer). */
+  private handlingLocalRequest = false;
+
+  /** Steps a request made on this node (propose, readIndex): refusals throw ErrProposalDropped. */
+  stepLocalRequest(m: Message): void {
+    this.handlingLocalRequest = true;
+    try {
+      this.step(m);
+    } finally {
+      this.handlingLocalRequest = false;
+    }
   }
 
   private stepLeader(m: Message): void {

@@ -139,7 +139,7 @@ export class RawNode {
    * once that it cannot be accepted (no leader, leader transfer in progress, uncommitted size limit).
    */
   propose(data: Uint8Array): void {
-    this.raft.step(
+    this.raft.stepLocalRequest(
       newMessage({
         type: MessageType.Prop,
         from: this.raft.id,
@@ -153,7 +153,7 @@ export class RawNode {
    * applied on the leader, another throws ErrProposalDropped('pendingConfChange').
    */
   proposeConfChange(change: ConfChange): void {
-    this.raft.step(
+    this.raft.stepLocalRequest(
       newMessage({
         type: MessageType.Prop,
         from: this.raft.id,
@@ -178,7 +178,7 @@ export class RawNode {
    * leader to ask.
    */
   readIndex(context: Uint8Array): void {
-    this.raft.step(newMessage({ type: MessageType.ReadIndex, from: this.raft.id, context }));
+    this.raft.stepLocalRequest(newMessage({ type: MessageType.ReadIndex, from: this.raft.id, context }));
   }
 
   /**

@@ -219,7 +219,10 @@ export interface Status {
  * (ErrUnavailable).
  */
 export interface Storage {
-  /** Hard state and membership saved at the last restart point. */
+  /**
+   * Persisted hard state, and the membership as of the snapshot (or any later index up to the
+   * applied index given in Config.applied: the node replays conf change entries up to `applied`).
+   */
   initialState(): { hardState: HardState; confState: ConfState };
   /**
    * Entries in [lo, hi), at most `maxSizeBytes` in total (always at least one entry if lo < hi).
@@ -267,7 +270,11 @@ export interface Config {
   storage: Storage;
   /** Seeded source of randomness, returning numbers in [0, 1). The core has no other source of randomness. */
   random: () => number;
-  /** Last index the application has applied (on restart); entries at or below it are not re-delivered. Default 0. */
+  /**
+   * Last index the application has applied (on restart; at least the snapshot index); entries at
+   * or below it are not re-delivered, and their conf changes are re-applied to the membership by
+   * the node itself. Default 0.
+   */
   applied?: number;
   /** Upper bound on the bytes of entries in one AppendEntries message (always at least one entry). Default 1 MiB. */
   maxSizePerMsgBytes?: number;

@@ -199,10 +199,19 @@ describe('randomized safety under faults', () => {
     [false, true],
   ] as const) {
     it(`holds for 15 seeds (preVote=${preVote}, checkQuorum=${checkQuorum})`, () => {
+      // FUZZ_SEED=n runs one seed; FUZZ_SEEDS=n runs seeds 1..n (default 15).
+      const count = Number(process.env.FUZZ_SEEDS ?? 15);
       const only = process.env.FUZZ_SEED
         ? [Number(process.env.FUZZ_SEED)]
-        : Array.from({ length: 15 }, (_, i) => i + 1);
-      for (const seed of only) runFuzz({ seed, steps: 1500, preVote, checkQuorum });
+        : Array.from({ length: count }, (_, i) => i + 1);
+      for (const seed of only) {
+        try {
+          runFuzz({ seed, steps: 1500, preVote, checkQuorum });
+        } catch (err) {
+          if (err instanceof Error) err.message = `FUZZ_SEED=${seed}: ${err.message}`;
+          throw err;
+        }
+      }
     });
   }
 });

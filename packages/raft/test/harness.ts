@@ -13,8 +13,8 @@ import {
   type Message,
   type MessageType,
   RawNode,
-  type Ready,
   type ReadState,
+  type Ready,
   type StateRole,
 } from '@navarch/raft';
 
@@ -111,9 +111,18 @@ export class Network {
     const old = this.get(id);
     // A Ready persisted but not finished: the crash loses its messages and applies.
     this.heldReady.delete(id);
-    const t = this.addNode(id, old.storage, old.appliedIndex, { ...extra });
-    t.applied = old.applied;
-    t.confState = old.confState;
+    const snapshot = old.storage.snapshot();
+    let t: TestNode;
+    if (snapshot.metadata.index > old.appliedIndex) {
+      // The node persisted a snapshot but crashed before applying it: recover from it.
+      t = this.addNode(id, old.storage, snapshot.metadata.index, { ...extra });
+      t.applied = dec(snapshot.data) === '' ? [] : dec(snapshot.data).split(',');
+      t.confState = snapshot.metadata.confState;
+    } else {
+      t = this.addNode(id, old.storage, old.appliedIndex, { ...extra });
+      t.applied = old.applied;
+      t.confState = old.confState;
+    }
     const [lost, kept] = [
       this.queue.filter((m) => m.to === id || m.from === id),
       this.queue.filter((m) => m.to !== id && m.from !== id),

@@ -22,6 +22,10 @@ export interface ClusterOptions {
   link: LinkFaults;
   /** Invariant checks to skip. */
   disabledChecks?: readonly ViolationKind[];
+  /** Probability that a node crashes between writing a Ready and its fsync. */
+  crashBeforeSyncRate?: number;
+  /** Probability that a newly elected leader crashes after its first Ready is synced but before it is sent. */
+  crashOnElectionRate?: number;
 }
 
 /** Count of faults injected, by kind (the simulator's summary adds the network's counters). */
@@ -39,7 +43,11 @@ function cloneMessage(m: Message): Message {
   if (m.snapshot !== undefined) {
     const md = m.snapshot.metadata;
     copy.snapshot = {
-      metadata: { index: md.index, term: md.term, confState: { voters: [...md.confState.voters], learners: [...md.confState.learners] } },
+      metadata: {
+        index: md.index,
+        term: md.term,
+        confState: { voters: [...md.confState.voters], learners: [...md.confState.learners] },
+      },
       data: m.snapshot.data,
     };
   }
@@ -78,7 +86,8 @@ export class Cluster {
     // Like a real transport, tell the sender how a snapshot went: without it the leader would
     // wait for a lost snapshot forever.
     this.network.onLost = (envelope) => {
-      if (envelope.payload.type === MessageType.Snap) this.nodeMap.get(envelope.from)?.reportSnapshot(envelope.to, 'failure');
+      if (envelope.payload.type === MessageType.Snap)
+        this.nodeMap.get(envelope.from)?.reportSnapshot(envelope.to, 'failure');
     };
     this.spares = [...options.spares];
     const bootstrap: ConfState = { voters: [...options.voters], learners: [] };
@@ -130,6 +139,19 @@ export class Cluster {
       },
       confChangeApplied: (_nodeId, change) => this.onConfChangeApplied(change),
       trace: (...values) => this.trace(...values),
+      crashPoint: (_nodeId, ready, synced) => {
+        if (synced) {
+          const elected = ready.softState?.role === 'leader';
+          if (!elected || !this.prng.chance(this.options.crashOnElectionRate ?? 0)) return false;
+          this.count('crashOnElection');
+          return true;
+        }
+        if (this.prng.chance(this.options.crashBeforeSyncRate ?? 0)) {
+          this.count('crashBeforeSync');
+          return true;
+        }
+        return false;
+      },
     });
     this.nodeMap.set(id, node);
     this.ids = [...this.nodeMap.keys()].sort((a, b) => a - b);
@@ -148,8 +170,8 @@ export class Cluster {
     this.now++;
     for (const envelope of this.network.deliverDue(this.now)) {
       const node = this.nodeMap.get(envelope.to);
-      const delivered = node !== undefined && node.up;
-      if (delivered) node.deliver(envelope.payload);
+      const delivered = node?.up === true;
+      if (node?.up) node.deliver(envelope.payload);
       if (envelope.payload.type === MessageType.Snap) {
         this.nodeMap.get(envelope.from)?.reportSnapshot(envelope.to, delivered ? 'finish' : 'failure');
       }

@@ -51,6 +51,12 @@ export interface NodeHooks {
   confChangeApplied(node: number, change: ConfChange, confState: ConfState): void;
   /** Something for the trace hash. */
   trace(...values: number[]): void;
+  /**
+   * Asked after a Ready's writes and before its fsync (`synced` false: the writes are lost), and
+   * after its fsync but before its messages go out (`synced` true): returning true crashes the
+   * node right there. Lets a run aim crashes at interesting instants.
+   */
+  crashPoint(node: number, ready: Ready, synced: boolean): boolean;
 }
 
 type InboxItem =
@@ -204,6 +210,7 @@ export class SimNode {
       const ready = this.pendingReady;
       this.pendingReady = null;
       this.finishReady(raw, ready);
+      if (this.raw !== raw) return; // crashed at a crash point
     }
     raw.tick();
     const inbox = this.inbox;
@@ -243,6 +250,10 @@ export class SimNode {
     while (this.pendingReady === null && raw.hasReady()) {
       const ready = raw.ready();
       this.persist(ready);
+      if (ready.mustSync && this.hooks.crashPoint(this.id, ready, false)) {
+        this.crash();
+        return;
+      }
       const latency = ready.mustSync
         ? this.prng.range(this.settings.fsyncMinTicks, this.settings.fsyncMaxTicks)
         : 0;
@@ -252,6 +263,7 @@ export class SimNode {
         return;
       }
       this.finishReady(raw, ready);
+      if (this.raw !== raw) return; // crashed at a crash point
     }
   }
 
@@ -270,7 +282,13 @@ export class SimNode {
       this.term = ready.hardState.term;
       this.commit = ready.hardState.commit;
       const leaderAfter = (ready.softState?.role ?? this.role) === 'leader';
-      this.checker.onHardState(this.id, this.incarnation, ready.hardState.term, ready.hardState.commit, leaderAfter);
+      this.checker.onHardState(
+        this.id,
+        this.incarnation,
+        ready.hardState.term,
+        ready.hardState.commit,
+        leaderAfter,
+      );
       this.hooks.trace(3, this.id, ready.hardState.term, ready.hardState.vote, ready.hardState.commit);
     }
     if (ready.softState !== undefined) {
@@ -283,7 +301,13 @@ export class SimNode {
 
   /** Steps 2-4 of the Ready contract: sync, send, apply, advance; then maybe compact. */
   private finishReady(raw: RawNode, ready: Ready): void {
-    if (ready.mustSync) this.disk.sync();
+    if (ready.mustSync) {
+      this.disk.sync();
+      if (this.hooks.crashPoint(this.id, ready, true)) {
+        this.crash();
+        return;
+      }
+    }
     for (const message of ready.messages) this.hooks.send(this.id, message);
     if (ready.snapshot !== undefined) {
       this.kv.restore(ready.snapshot.metadata.index, ready.snapshot.data);

@@ -25,6 +25,10 @@ export interface FaultProfile {
   restartRate: number;
   /** Per tick: crash one live node and restart it at once (a process bounce: loses only unsynced state). */
   bounceRate: number;
+  /** Per Ready: crash between its writes and its fsync. */
+  crashBeforeSyncRate: number;
+  /** Per election: the new leader crashes after its first Ready is synced, before sending it. */
+  crashOnElectionRate: number;
   /** Probability a crash keeps a random prefix of unsynced writes. */
   tornWriteRate: number;
   /** Per tick: start a new partition (isolate one node, split in two, or block one direction). */
@@ -115,6 +119,8 @@ export function chooseProfile(seed: number): FaultProfile {
     crashRate: on() ? rate(0.002, 0.02) : 0,
     restartRate: rate(0.02, 0.2),
     bounceRate: on(0.3) ? rate(0.002, 0.02) : 0,
+    crashBeforeSyncRate: on(0.3) ? rate(0.001, 0.01) : 0,
+    crashOnElectionRate: on(0.3) ? rate(0.05, 0.3) : 0,
     tornWriteRate: on() ? rate(0.2, 0.9) : 0,
     partitionRate: on() ? rate(0.002, 0.02) : 0,
     healRate: rate(0.01, 0.05),
@@ -218,6 +224,8 @@ export function runSeed(options: RunOptions): RunResult {
       voters,
       spares,
       link: profile.link,
+      crashBeforeSyncRate: profile.crashBeforeSyncRate,
+      crashOnElectionRate: profile.crashOnElectionRate,
       ...(options.disabledChecks === undefined ? {} : { disabledChecks: options.disabledChecks }),
       node: {
         electionTicks: profile.electionTicks,

@@ -120,7 +120,12 @@ describe('InvariantChecker', () => {
     const r = new InvariantChecker();
     r.onEntriesWritten(1, [e(1, 1), e(2, 1)]);
     r.onHardState(1, 1, 1, 2);
-    r.onRestart(1, 2, { baseIndex: 0, baseTerm: 0, entries: [e(1, 1), e(2, 1)] }, { commit: 1, term: 1, applied: 0 });
+    r.onRestart(
+      1,
+      2,
+      { baseIndex: 0, baseTerm: 0, entries: [e(1, 1), e(2, 1)] },
+      { commit: 1, term: 1, applied: 0 },
+    );
     r.onHardState(1, 2, 1, 1);
     expect(r.highestCommitted).toBe(2);
   });
@@ -164,7 +169,9 @@ describe('InvariantChecker', () => {
     c.onEntriesWritten(2, [e(3, 1)]);
     c.onHardState(2, 1, 1, 3);
     c.onEntriesWritten(2, [e(4, 1, 'p')]);
-    expectViolation('logMatching', () => c.onEntriesWritten(3, [e(1, 1), e(2, 1), e(3, 1, 'forged'), e(4, 1, 'p')]));
+    expectViolation('logMatching', () =>
+      c.onEntriesWritten(3, [e(1, 1), e(2, 1), e(3, 1, 'forged'), e(4, 1, 'p')]),
+    );
     const d = new InvariantChecker();
     d.onEntriesWritten(1, [e(1, 1), e(2, 1)]);
     d.onHardState(1, 1, 1, 2);

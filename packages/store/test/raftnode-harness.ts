@@ -51,7 +51,7 @@ export class KvStateMachine implements StateMachine {
     const sublevel = db.sublevel<string, Uint8Array>('kv-test', { valueEncoding: 'view' }) as unknown as KvSublevel;
     const sm = new KvStateMachine(sublevel);
     const logEntries: [number, string][] = [];
-    for await (const [key, value] of sublevel.iterator()) {
+    for await (const [key, value] of sublevel.iterator() as AsyncIterable<[string, Uint8Array]>) {
       const text = decoder.decode(value);
       if (key === 'applied') sm.applied = Number(text);
       else if (key.startsWith('k:')) sm.data.set(key.slice(2), text);

@@ -18,7 +18,7 @@ await store.open();
 const api = new EtcdApi({ consensus: new LocalConsensus(store), store });
 const server = await listenEtcdApi(api);
 const KV = loadEtcdServices().clients.KV;
-const client = new KV(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as grpc.Client & {
+const client = new KV(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
   Put(request: object, callback: (error: grpc.ServiceError | null) => void): void;
 };
 const value = Buffer.alloc(256, 0x61);

@@ -54,9 +54,12 @@ export function validatePersistentVolume(volume: PersistentVolume): FieldErrors 
   if (sources.length === 0) errors.required('spec', 'must specify a volume type');
   for (const extra of sources.slice(1))
     errors.forbidden(child('spec', extra), 'may not specify more than 1 volume type');
-  if (spec.hostPath !== undefined && (spec.hostPath.path === undefined || spec.hostPath.path === ''))
+  if (
+    errors.isObject('spec.hostPath', spec.hostPath) &&
+    (spec.hostPath.path === undefined || spec.hostPath.path === '')
+  )
     errors.required('spec.hostPath.path');
-  if (spec.local !== undefined && (spec.local.path === undefined || spec.local.path === ''))
+  if (errors.isObject('spec.local', spec.local) && (spec.local.path === undefined || spec.local.path === ''))
     errors.required('spec.local.path');
   if (spec.local !== undefined && spec.nodeAffinity === undefined)
     errors.required('spec.nodeAffinity', 'Local volume requires node affinity');
@@ -129,8 +132,13 @@ export function validatePersistentVolumeClaimUpdate(
   validateObjectMetaUpdate(errors, next.metadata, previous.metadata);
   const nextSpec = next.spec;
   const previousSpec = previous.spec;
-  if (nextSpec === undefined || previousSpec === undefined || typeof nextSpec !== 'object' ||
-    nextSpec === null) return errors;
+  if (
+    nextSpec === undefined ||
+    previousSpec === undefined ||
+    typeof nextSpec !== 'object' ||
+    nextSpec === null
+  )
+    return errors;
   const comparable = structuredClone(previousSpec);
   comparable.resources = { ...comparable.resources };
   if (nextSpec.resources?.requests !== undefined) comparable.resources.requests = nextSpec.resources.requests;

@@ -80,13 +80,17 @@ export function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 4)}\n`;
 }
 
-/** YAML as kubectl prints it (keys sorted, like sigs.k8s.io/yaml). */
+/**
+ * YAML as kubectl prints it: keys sorted and sequences flush with their key (sigs.k8s.io/yaml),
+ * and YAML 1.1 quoting ("yes", "on", timestamps), which is what go-yaml v2 writes.
+ */
 export function toYaml(value: unknown): string {
   return stringify(value, {
     sortMapEntries: true,
     indentSeq: false,
     lineWidth: 0,
     aliasDuplicateObjects: false,
+    version: '1.1',
   });
 }
 

@@ -1,16 +1,23 @@
 /**
  * The storage seam of `navarch server`: where the API server's etcd v3 endpoint comes from.
- * With `--datastore-endpoint` it is a remote Navarch store or a real etcd; without it, the
- * embedded store member (from @navarch/store's `startStoreMember()`, wired here once it exists).
+ * With `--datastore-endpoint` it is a remote Navarch store or a real etcd; without it, an
+ * embedded single store member (@navarch/store's `startStoreMember()`) under DATA_DIR/store.
  */
+import { join } from 'node:path';
 import { EtcdKvStore, type KvStore } from '@navarch/apiserver';
+import { type StoreMember, startStoreMember } from '@navarch/store';
 import type { Logger } from 'pino';
+
+/** How long a start waits for the datastore to answer. */
+const datastoreWaitMs = 60_000;
 
 /** A datastore connection and how to close it. */
 export interface Datastore {
   readonly kv: KvStore;
   /** Human-readable description for the log. */
   readonly description: string;
+  /** The embedded store's metrics, served on the API server's /metrics too. */
+  readonly metrics?: StoreMember['metrics'];
   close(): Promise<void>;
 }
 
@@ -20,6 +27,12 @@ export interface DatastoreOptions {
   readonly endpoint: string | undefined;
   readonly dataDir: string;
   readonly log: Logger;
+  /** Client URL of the embedded store (etcd v3, loopback). */
+  readonly storeClientUrl: string;
+  /** Peer URL of the embedded store; part of the member's identity, so keep it stable. */
+  readonly storePeerUrl: string;
+  /** Aborts waiting for the datastore (Ctrl-C during start). */
+  readonly signal: AbortSignal;
 }
 
 /** Opens the datastore the flags ask for. */
@@ -30,15 +43,51 @@ export async function openDatastore(options: DatastoreOptions): Promise<Datastor
       .map((e) => e.trim())
       .filter((e) => e !== '');
     const kv = new EtcdKvStore(endpoints);
-    await kv.currentRevision();
+    // The datastore may still be starting (same host, same boot): retry for a while.
+    const deadline = Date.now() + datastoreWaitMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await kv.currentRevision();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || options.signal.aborted) {
+          kv.close();
+          throw err;
+        }
+        options.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'datastore not reachable yet; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     return {
       kv,
       description: `etcd v3 at ${endpoints.join(',')}`,
       close: async () => kv.close(),
     };
   }
-  // The embedded store member is not available yet: @navarch/store does not export
-  // startStoreMember(). Once it does, start it under options.dataDir here and connect an
-  // EtcdKvStore to its client URL.
-  throw new Error('the embedded store is not available yet; pass --datastore-endpoint http://HOST:PORT (etcd v3)');
+  // The embedded store: one local member of the Navarch store, speaking etcd v3 on loopback.
+  const member = await startStoreMember({
+    name: 'default',
+    dataDir: join(options.dataDir, 'store'),
+    listenClientUrls: [options.storeClientUrl],
+    listenPeerUrls: [options.storePeerUrl],
+    initialCluster: `default=${options.storePeerUrl}`,
+    logger: options.log,
+  });
+  try {
+    await member.ready;
+    const kv = new EtcdKvStore(member.clientUrls);
+    await kv.currentRevision();
+    return {
+      kv,
+      description: `embedded store at ${member.clientUrls.join(',')} (data in ${join(options.dataDir, 'store')})`,
+      metrics: member.metrics,
+      close: async () => {
+        kv.close();
+        await member.stop();
+      },
+    };
+  } catch (err) {
+    await member.stop();
+    throw err;
+  }
 }

@@ -4,11 +4,26 @@
  */
 import { type Logger, pino } from 'pino';
 
-const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const levelNames: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 function pretty(line: string): string {
   try {
-    const { level, time, msg, pid: _pid, hostname: _host, component, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const {
+      level,
+      time,
+      msg,
+      pid: _pid,
+      hostname: _host,
+      component,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
     const t = new Date(Number(time)).toISOString().slice(11, 23);
     const fields = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -28,6 +28,8 @@ export interface ServerFlags {
   watchCacheSize: string;
   watcherBufferMax: string;
   bookmarkIntervalMs: string;
+  storeClientUrl: string;
+  storePeerUrl: string;
 }
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -35,7 +37,8 @@ function parseListen(listen: string): { host: string; port: number } {
   if (idx <= 0) throw new Error(`--listen must be HOST:PORT, got "${listen}"`);
   const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');
   const port = Number(listen.slice(idx + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port in --listen "${listen}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`invalid port in --listen "${listen}"`);
   return { host, port };
 }
 
@@ -69,8 +72,15 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     endpoint: flags.datastoreEndpoint,
     dataDir: flags.dataDir,
     log: log.child({ component: 'datastore' }),
+    storeClientUrl: flags.storeClientUrl,
+    storePeerUrl: flags.storePeerUrl,
+    signal: controller.signal,
   });
   log.info({ component: 'server', datastore: datastore.description }, 'datastore connected');
+  if (controller.signal.aborted) {
+    await datastore.close();
+    return;
+  }
 
   const server = new ApiServer({
     kv: datastore.kv,
@@ -87,16 +97,27 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     bookmarkIntervalMs: positiveInt('--bookmark-interval-ms', flags.bookmarkIntervalMs),
     maxWatchTimeoutMs: DEFAULT_API_SERVER_LIMITS.maxWatchTimeoutMs,
     namespaceSyncIntervalMs: DEFAULT_API_SERVER_LIMITS.namespaceSyncIntervalMs,
+    extraMetrics: datastore.metrics ? [datastore.metrics] : [],
   });
-  await server.start(controller.signal);
-  await server.ready;
+  try {
+    await server.start(controller.signal);
+    await server.ready;
+  } catch (err) {
+    await server.stop();
+    await datastore.close();
+    if (controller.signal.aborted) return;
+    throw err;
+  }
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `https://${urlHost}:${server.port}`;
   const kubeconfig = await writeAdminKubeconfig(flags.dataDir, url, pki.caCertPem, admin.token);
   log.info({ component: 'server', url, kubeconfig }, 'navarch server ready');
-  process.stdout.isTTY && process.stdout.write(`\nAdmin kubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n\n`);
+  process.stdout.isTTY &&
+    process.stdout.write(`\nAdmin kubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\n\n`);
 
-  await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await new Promise<void>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   await server.stop();
   await datastore.close();
   log.info({ component: 'server' }, 'stopped');

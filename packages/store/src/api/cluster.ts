@@ -56,23 +56,24 @@ export function clusterService(context: ApiContext): grpc.UntypedServiceImplemen
     handler: (request: Request, signal: AbortSignal) => Promise<Response>,
   ) => context.unary('Cluster', method, handler);
   const members = () => context.consensus.members().map(toWireMember);
+  // etcd's Cluster responses carry no revision (0) in their header.
   return {
     MemberAdd: unary('MemberAdd', async (wire: { peerURLs?: string[]; isLearner?: boolean }) => {
       const member = await context.consensus.addMember(checkUrls(wire.peerURLs), wire.isLearner ?? false);
-      return { header: context.header(), member: toWireMember(member), members: members() };
+      return { header: context.header(0), member: toWireMember(member), members: members() };
     }),
     MemberRemove: unary('MemberRemove', async (wire: { ID?: WireLong }) => {
       await context.consensus.removeMember(toMemberId(wire.ID));
-      return { header: context.header(), members: members() };
+      return { header: context.header(0), members: members() };
     }),
     MemberUpdate: unary('MemberUpdate', async (wire: { ID?: WireLong; peerURLs?: string[] }) => {
       await context.consensus.updateMember(toMemberId(wire.ID), checkUrls(wire.peerURLs));
-      return { header: context.header(), members: members() };
+      return { header: context.header(0), members: members() };
     }),
-    MemberList: unary('MemberList', async () => ({ header: context.header(), members: members() })),
+    MemberList: unary('MemberList', async () => ({ header: context.header(0), members: members() })),
     MemberPromote: unary('MemberPromote', async (wire: { ID?: WireLong }) => {
       await context.consensus.promoteMember(toMemberId(wire.ID));
-      return { header: context.header(), members: members() };
+      return { header: context.header(0), members: members() };
     }),
   };
 }

@@ -86,7 +86,9 @@ export class Lessor {
     return Math.max(0, Math.trunc((expiry - this.now()) / 1000));
   }
 
-  private revokeExpired(): void {
+  /** On the leader, proposes the revocation of every expired lease (its timer calls it; tests may too). */
+  revokeExpired(): void {
+    if (this.timer === null) return;
     const now = this.now();
     for (const [id, expiry] of this.expiries) {
       if (this.revoking.size >= this.maxRevokesInFlight) return;

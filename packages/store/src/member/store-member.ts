@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ClassicLevel } from 'classic-level';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { createEtcdApplication } from '../api/application.js';
 import type { Consensus, MemberInfo } from '../consensus.js';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { RaftNode } from '../raftnode/raft-node.js';
@@ -18,8 +19,8 @@ import { memberIdHex, StoreMetrics } from './metrics.js';
 
 /** Options of {@link startStoreMember}: etcd-style configuration plus how to build the application. */
 export interface StoreMemberOptions extends StoreMemberConfig {
-  /** Builds the replicated application (state machine + client services). */
-  application: StoreApplicationFactory;
+  /** Builds the replicated application (state machine + client services). Default: the etcd v3 API on MVCC. */
+  application?: StoreApplicationFactory;
   /** pino logger; default: JSON to stderr at info. */
   logger?: Logger;
   /** Called if the member fails after start (disk error, corruption, removal); it has stopped. */
@@ -209,7 +210,7 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
           id: m.id,
           name: m.name,
           peerUrls: m.peerUrls,
-          clientUrls: m.id === memberId ? config.advertiseClientUrls : [],
+          clientUrls: [],
           isLearner: false,
         })),
       );
@@ -232,7 +233,7 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
       logger.warn({ removed: removed.map(memberIdHex) }, 'forcing a new one-member cluster from this data dir');
     }
 
-    application = await options.application({
+    application = await (options.application ?? createEtcdApplication)({
       db: database,
       memberId,
       clusterId,

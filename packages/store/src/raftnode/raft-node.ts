@@ -284,7 +284,6 @@ export class RaftNode implements Consensus {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    if (process.env.E2TRACE) console.log(performance.now().toFixed(2), 'ready', rd.entries.map((e) => e.index).join(','), 'c', rd.committedEntries.map((e) => e.index).join(','), rd.mustSync, rd.messages.map((m) => m.type + '>' + m.to % 1000).join(' '));
     if (rd.softState) this.onSoftState(rd.softState.leaderId);
     if (rd.hardState) {
       this.term = rd.hardState.term;
@@ -645,7 +644,6 @@ export class RaftNode implements Consensus {
   // ---------------------------------------------------------------- Consensus
 
   async propose(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
-    if (process.env.E2TRACE) console.log(performance.now().toFixed(2), 'propose');
     if (request.byteLength > this.maxRequestBytes)
       throw consensusError(ConsensusErrorCode.RequestTooLarge, 'etcdserver: request is too large');
     const requestId = this.newRequestId();

@@ -1,0 +1,6 @@
+import { StoreCluster } from '../store/helpers/store-cluster.ts';
+const c = await StoreCluster.create({});
+c.startAll();
+await new Promise((r) => setTimeout(r, 6000));
+for (let i = 0; i < 3; i++) { console.log(i, c.isRunning(i), (await c.metrics(i))?.match(/^navarch_store_(is|has)_leader.*$/gm)); console.log(c.log(i).split('\n').slice(-3).join('\n').slice(0, 600)); }
+console.log(c.slots.map(s=>s.child?.pid)); await new Promise((r) => setTimeout(r, 60000));

@@ -1,0 +1,113 @@
+/**
+ * navctl as users run it: the single bundled file, spawned as a process. Exit codes, stdin
+ * manifests, `get -w` streaming rows, and failures that print one line and no stack trace.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeClient, loadKubeconfig, resolveRestConfig, WELL_KNOWN_RESOURCES } from '@navarch/client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type FakeApiServer, startFakeApiServer } from './fake-apiserver.js';
+import { bundleNavctl, manifestsDir, runNavctl } from './helpers.js';
+
+let fake: FakeApiServer;
+let bundle: string;
+let kubeconfig: string;
+let dir: string;
+
+beforeAll(async () => {
+  [fake, bundle] = await Promise.all([startFakeApiServer(), bundleNavctl()]);
+  dir = mkdtempSync(join(tmpdir(), 'navctl-process-'));
+  kubeconfig = fake.writeKubeconfig(dir);
+});
+
+afterAll(async () => {
+  await fake?.close();
+});
+
+test('version --client needs no server and no configuration', async () => {
+  expect(await runNavctl(bundle, ['version', '--client'])).toEqual({
+    stdout: 'Client Version: v0.1.0\n',
+    stderr: '',
+    code: 0,
+  });
+});
+
+test('apply -f - reads manifests from stdin; KUBECONFIG selects the cluster', async () => {
+  const r = await runNavctl(bundle, ['apply', '-f', '-'], {
+    env: { KUBECONFIG: kubeconfig },
+    input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-stdin\ndata:\n  a: "1"\n',
+  });
+  expect(r).toEqual({ stdout: 'configmap/from-stdin created\n', stderr: '', code: 0 });
+});
+
+test('errors are one line, no stack trace, exit 1; diff exits 0, 1 or >1', async () => {
+  const down = await runNavctl(bundle, ['get', 'pods', '--server', 'https://127.0.0.1:1']);
+  expect(down).toEqual({
+    stdout: '',
+    stderr:
+      'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n',
+    code: 1,
+  });
+  const none = await runNavctl(bundle, ['get'], { env: { KUBECONFIG: kubeconfig } });
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain('error: Required resource not specified.');
+  expect(none.stderr).not.toMatch(/\n\s+at /);
+  const flag = await runNavctl(bundle, ['delete', '--nope']);
+  expect(flag.code).toBe(1);
+  expect(flag.stderr).toMatch(/^error: unknown option '--nope'\n/);
+
+  const file = join(manifestsDir, '01-pod.yaml');
+  expect((await runNavctl(bundle, ['diff', '-f', file], { env: { KUBECONFIG: kubeconfig } })).code).toBe(1);
+  expect((await runNavctl(bundle, ['apply', '-f', file], { env: { KUBECONFIG: kubeconfig } })).code).toBe(0);
+  expect((await runNavctl(bundle, ['diff', '-f', file], { env: { KUBECONFIG: kubeconfig } })).code).toBe(0);
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'kind: [\n');
+  expect((await runNavctl(bundle, ['diff', '-f', bad], { env: { KUBECONFIG: kubeconfig } })).code).toBe(2);
+});
+
+test('get -w prints the list, then one row per event with the EVENT column', async () => {
+  const client = new KubeClient(resolveRestConfig(loadKubeconfig({ explicitPath: kubeconfig }).merged));
+  const configmaps = WELL_KNOWN_RESOURCES.find((r) => r.resource === 'configmaps')!;
+  const child = spawn(
+    process.execPath,
+    [bundle, '--kubeconfig', kubeconfig, 'get', 'configmaps', '-w', '--output-watch-events'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const w of [...waiters]) {
+      if (w.pattern.test(output)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  });
+  const waitFor = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      if (pattern.test(output)) resolve();
+      else waiters.push({ pattern, resolve });
+    });
+  try {
+    await waitFor(/^EVENT {3}NAME {9}DATA {3}AGE\nADDED {3}from-stdin {3}1 {6}\S+\n/);
+    await client.create(configmaps, 'default', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched' },
+      data: { a: '1', b: '2' },
+    });
+    await waitFor(/\nADDED {3}watched {6}2 {6}\S+\n/);
+    await client.delete(configmaps, 'default', 'watched');
+    await waitFor(/\nDELETED {1}watched {6}2 {6}\S+\n/);
+  } finally {
+    if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+    await client.close();
+  }
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code).toBe(0);
+});
