@@ -26,25 +26,27 @@
  * moved by a build that succeeded.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  cacheDir,
+  clearDir,
+  copyTree,
+  docker,
+  dockerBuild,
+  exitCode,
+  IMAGE_LABEL,
+  INPUTS_HASH_LABEL,
+  inspectImage,
+  root,
+  run,
+} from './images/engine.mjs';
+import { appFiles, busyboxPath, debianMirror, InputsHash, readAptSources } from './images/inputs.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = path.join(root, '.navarch-cache', 'images');
-const docker = process.env.NAVARCH_DOCKER ?? '/usr/bin/docker';
-
-/** Label naming the image, on every image this script builds. */
-export const IMAGE_LABEL = 'io.navarch.image';
-/** Label holding the sha256 of the image's inputs; a mismatch means "rebuild". */
-export const INPUTS_HASH_LABEL = 'io.navarch.inputs-hash';
-/**
- * Bumped when the recipe changes in a way the hashed files do not show (this script's own
- * logic), so that every image rebuilds once.
- */
-const RECIPE_VERSION = '1';
+/** The cache labels (see docs/images.md). */
+export { IMAGE_LABEL, INPUTS_HASH_LABEL } from './images/engine.mjs';
+export { debianMirror, parseDeb822Sources, readAptSources } from './images/inputs.mjs';
 
 /** The images every Navarch suite may use, by reference. */
 export const IMAGES = Object.freeze({
@@ -58,287 +60,6 @@ export const IMAGES = Object.freeze({
 
 /** The Debian image a registry user would build from; used instead of debootstrap when present. */
 const upstreamDebian = 'debian:bookworm-slim';
-
-// ---------------------------------------------------------------------------------------
-// Small process helpers.
-
-/** Runs a command; resolves with its stdout, rejects with its stderr on a non-zero exit. */
-function run(cmd, args, { input, env, quiet = false, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: cwd ?? root,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (!quiet && process.env.NAVARCH_IMAGES_VERBOSE === '1') process.stderr.write(chunk);
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      if (!quiet && process.env.NAVARCH_IMAGES_VERBOSE === '1') process.stderr.write(chunk);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else {
-        const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-40).join('\n');
-        reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}\n${tail}`));
-      }
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
-}
-
-/**
- * Image facts, or undefined when the image is absent. Asks the engine's socket directly
- * (a few ms; spawning the CLI costs ~0.1 s a call, which a warm run would feel); falls back
- * to the CLI when the socket is elsewhere (DOCKER_HOST).
- */
-async function inspectImage(ref) {
-  const socketPath = '/var/run/docker.sock';
-  if (!process.env.DOCKER_HOST && existsSync(socketPath)) {
-    const answer = await new Promise((resolve, reject) => {
-      const request = http.get(
-        { socketPath, path: `/images/${encodeURIComponent(ref)}/json` },
-        (response) => {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk) => {
-            body += chunk;
-          });
-          response.on('end', () => resolve({ status: response.statusCode, body }));
-        },
-      );
-      request.on('error', reject);
-    });
-    if (answer.status === 404) return undefined;
-    if (answer.status !== 200)
-      throw new Error(`docker: inspecting ${ref}: HTTP ${answer.status} ${answer.body}`);
-    const info = JSON.parse(answer.body);
-    return { id: info.Id, sizeBytes: info.Size, labels: info.Config?.Labels ?? {} };
-  }
-  try {
-    const out = await run(docker, ['image', 'inspect', '--format', '{{json .}}', ref], { quiet: true });
-    const info = JSON.parse(out);
-    return { id: info.Id, sizeBytes: info.Size, labels: info.Config?.Labels ?? {} };
-  } catch {
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Inputs and hashes.
-
-/** Accumulates named inputs into one sha256; the order of `add` calls matters. */
-class InputsHash {
-  #hash = createHash('sha256').update(`navarch-images/${RECIPE_VERSION}\n`);
-  add(name, value) {
-    this.#hash.update(`${name}\0`).update(value).update('\n');
-    return this;
-  }
-  file(relative) {
-    return this.add(relative, readFileSync(path.join(root, relative)));
-  }
-  digest() {
-    return this.#hash.digest('hex');
-  }
-}
-
-/**
- * The host's apt sources as one-line entries (`deb URI SUITE COMPONENTS`), read from
- * /etc/apt/sources.list.d/*.sources (deb822) and /etc/apt/sources.list(.d/*.list). The mirror
- * is never hard-coded: a build uses whatever the host uses.
- */
-export function readAptSources() {
-  const lines = [];
-  const deb822 = [];
-  const listFiles = [];
-  if (existsSync('/etc/apt/sources.list')) listFiles.push('/etc/apt/sources.list');
-  const dir = '/etc/apt/sources.list.d';
-  if (existsSync(dir)) {
-    for (const name of readdirSortedSync(dir)) {
-      if (name.endsWith('.sources')) deb822.push(path.join(dir, name));
-      else if (name.endsWith('.list')) listFiles.push(path.join(dir, name));
-    }
-  }
-  for (const file of deb822) lines.push(...parseDeb822Sources(readFileSync(file, 'utf8')));
-  for (const file of listFiles) {
-    for (const raw of readFileSync(file, 'utf8').split('\n')) {
-      const line = raw.replace(/#.*/, '').trim();
-      if (line.startsWith('deb ')) lines.push(line.replace(/\s+/g, ' '));
-    }
-  }
-  return lines;
-}
-
-/** Parses deb822 `.sources` text into one-line `deb URI SUITE COMPONENTS` entries. */
-export function parseDeb822Sources(text) {
-  const out = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const fields = {};
-    let last;
-    for (const raw of stanza.split('\n')) {
-      if (raw.startsWith('#')) continue;
-      if (/^\s/.test(raw) && last) {
-        fields[last] += ` ${raw.trim()}`;
-        continue;
-      }
-      const m = /^([A-Za-z-]+):\s*(.*)$/.exec(raw);
-      if (m) {
-        last = m[1].toLowerCase();
-        fields[last] = m[2].trim();
-      }
-    }
-    if (!fields.types || !fields.uris || !fields.suites) continue;
-    if (fields.enabled && fields.enabled.toLowerCase() === 'no') continue;
-    if (!fields.types.split(/\s+/).includes('deb')) continue;
-    for (const uri of fields.uris.split(/\s+/)) {
-      for (const suite of fields.suites.split(/\s+/)) {
-        out.push(`deb ${uri} ${suite} ${fields.components ?? ''}`.trim());
-      }
-    }
-  }
-  return out;
-}
-
-/** The Debian mirror for debootstrap: the URI of the host's first entry for the main archive. */
-export function debianMirror(sources = readAptSources()) {
-  for (const line of sources) {
-    const [, uri, suite] = line.split(' ');
-    if (uri && suite && !suite.includes('-security') && !suite.includes('-updates')) return uri;
-  }
-  throw new Error(
-    'NAVARCH_ERR_NO_APT_MIRROR: no Debian mirror found in /etc/apt/sources.list(.d); ' +
-      'debootstrap needs one to build the base image',
-  );
-}
-
-function readdirSortedSync(dir) {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
-async function walkFiles(dir) {
-  const out = [];
-  async function walk(current) {
-    let entries;
-    try {
-      entries = await fs.readdir(current, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() || entry.isSymbolicLink()) out.push(full);
-    }
-  }
-  await walk(dir);
-  return out;
-}
-
-/** The workspace package directories (relative to the root), from the root package.json. */
-async function workspaceDirs() {
-  const pkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
-  const dirs = [];
-  for (const pattern of pkg.workspaces ?? []) {
-    if (pattern.endsWith('/*')) {
-      const parent = pattern.slice(0, -2);
-      for (const name of readdirSortedSync(path.join(root, parent))) {
-        if (existsSync(path.join(root, parent, name, 'package.json'))) dirs.push(`${parent}/${name}`);
-      }
-    } else if (existsSync(path.join(root, pattern, 'package.json'))) dirs.push(pattern);
-  }
-  return dirs;
-}
-
-/** Whether a runtime file from a package's dist belongs in the node image. */
-function isRuntimeFile(file) {
-  return !file.endsWith('.d.ts') && !file.endsWith('.d.ts.map') && !file.endsWith('.tsbuildinfo');
-}
-
-/**
- * The production dependency closure of the workspace packages: the node_modules directories
- * (relative to the root) that Node's resolution reaches from each package's `dependencies`,
- * `optionalDependencies` and installed `peerDependencies`. Workspace links are left out (the
- * packages themselves are copied).
- */
-async function productionModules(workspaces) {
-  const found = new Map(); // relative dir -> version
-  const queue = workspaces.map((dir) => path.join(root, dir));
-  const visited = new Set();
-  while (queue.length > 0) {
-    const dir = queue.shift();
-    if (visited.has(dir)) continue;
-    visited.add(dir);
-    let pkg;
-    try {
-      pkg = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8'));
-    } catch {
-      continue;
-    }
-    const names = new Set([
-      ...Object.keys(pkg.dependencies ?? {}),
-      ...Object.keys(pkg.optionalDependencies ?? {}),
-      ...Object.keys(pkg.peerDependencies ?? {}),
-    ]);
-    for (const name of names) {
-      const resolved = resolvePackageDir(dir, name);
-      if (!resolved) continue; // an optional or peer dependency that is not installed
-      const relative = path.relative(root, resolved);
-      if (lstatSync(resolved).isSymbolicLink()) continue; // a workspace package
-      if (!found.has(relative)) {
-        let version = '?';
-        try {
-          version = JSON.parse(readFileSync(path.join(resolved, 'package.json'), 'utf8')).version ?? '?';
-        } catch {}
-        found.set(relative, version);
-      }
-      queue.push(resolved);
-    }
-  }
-  return found;
-}
-
-function resolvePackageDir(fromDir, name) {
-  let dir = fromDir;
-  for (;;) {
-    const candidate = path.join(dir, 'node_modules', name);
-    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
-    if (dir === root || dir === path.dirname(dir)) return undefined;
-    dir = path.dirname(dir);
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Staging directories (build contexts).
-
-/** Unmounts anything left mounted below `dir` (an interrupted debootstrap), then removes it. */
-async function clearDir(dir) {
-  if (!dir.startsWith(cacheDir)) throw new Error(`refusing to clear ${dir}: outside ${cacheDir}`);
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[1])
-    .filter((point) => point && (point === dir || point.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const point of mounts) await run('umount', ['-l', point]).catch(() => {});
-  if (existsSync(dir)) await run('rm', ['-rf', '--one-file-system', dir]);
-  await fs.mkdir(dir, { recursive: true });
-}
-
-/** Copies a file or tree, hard-linking where possible (the cache lives beside the sources). */
-async function copyTree(from, to, { link = false } = {}) {
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  await run('cp', [link ? '-al' : '-a', from, to]).catch(() => run('cp', ['-a', from, to]));
-}
 
 // ---------------------------------------------------------------------------------------
 // The images.
@@ -472,7 +193,7 @@ const recipes = [
       await run('cp', ['-a', ctx.nodeBinary, path.join(dir, 'node')]);
       await dockerBuild(this.name, hash, dir, {
         BASE: ctx.base.ref,
-        // The upstream image already has working sources; the debootstrap one gets the host's.
+        // The host's sources, so that the build uses the mirror the host uses.
         APT_SOURCES: ctx.aptSources.join('|'),
       });
       await clearDir(dir);
@@ -556,41 +277,6 @@ const recipes = [
   },
 ];
 
-function busyboxPath() {
-  for (const candidate of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(candidate)) return candidate;
-  throw new Error('NAVARCH_ERR_NO_BUSYBOX: /bin/busybox is missing; install busybox-static');
-}
-
-/** The files of the node image's /opt/navarch, relative to the root, and its node_modules. */
-async function appFiles() {
-  const workspaces = await workspaceDirs();
-  const files = ['package.json'];
-  for (const workspace of workspaces) {
-    files.push(`${workspace}/package.json`);
-    const dist = path.join(root, workspace, 'dist');
-    if (!existsSync(dist)) {
-      throw new Error(`NAVARCH_ERR_NOT_BUILT: ${workspace}/dist is missing; run \`npx tsc -b\` first`);
-    }
-    for (const file of await walkFiles(dist)) if (isRuntimeFile(file)) files.push(path.relative(root, file));
-  }
-  for (const file of await walkFiles(path.join(root, 'proto'))) files.push(path.relative(root, file));
-  const modules = await productionModules(workspaces);
-  return { workspaces, files, modules };
-}
-
-function exitCode(child) {
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-}
-
-/** `docker build` with the cache labels; the classic builder, so no BuildKit is needed. */
-async function dockerBuild(name, hash, contextDir, buildArgs = {}) {
-  const args = ['build', '--network', 'host', '--force-rm'];
-  if (process.env.NAVARCH_IMAGES_VERBOSE !== '1') args.push('--quiet');
-  for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
-  args.push('--label', `${IMAGE_LABEL}=${name}`, '--label', `${INPUTS_HASH_LABEL}=${hash}`, '-t', name, '.');
-  await run(docker, args, { cwd: contextDir, env: { DOCKER_BUILDKIT: '0' } });
-}
-
 // ---------------------------------------------------------------------------------------
 // The cache walk.
 
@@ -643,10 +329,14 @@ export async function ensureImages({ only, force = false, check = false, log = (
       await fs.mkdir(cacheDir, { recursive: true });
       await recipe.build(ctx, hash);
       status = 'built';
-      // The replaced image is now untagged; drop it unless something still uses it.
-      if (current) await run(docker, ['image', 'rm', current.id], { quiet: true }).catch(() => {});
     }
     const after = status === 'built' ? await inspectImage(recipe.name) : current;
+    if (status === 'built' && !after) throw new Error(`${recipe.name} was built but is not there`);
+    if (status === 'built' && current && current.id !== after?.id) {
+      // The replaced image is now untagged (a rebuild from the layer cache may give the same
+      // ID: then it is the new image); drop it unless something still uses it.
+      await run(docker, ['image', 'rm', current.id], { quiet: true }).catch(() => {});
+    }
     if (after) ctx.images.set(recipe.name, after);
     if (recipe.name === IMAGES.debian) ctx.base = { ref: IMAGES.debian, id: after?.id ?? 'missing' };
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -671,7 +361,11 @@ function formatBytes(bytes) {
   return `${(bytes / 1e3).toFixed(0)} kB`;
 }
 
-async function main(argv) {
+/**
+ * The command line. With `cachedOnly`, builds nothing and returns undefined (printing
+ * nothing) unless every image is current: the lock-free fast path of a warm run.
+ */
+async function main(argv, { cachedOnly = false } = {}) {
   const flags = new Set(argv.filter((arg) => arg.startsWith('--')));
   const names = argv.filter((arg) => !arg.startsWith('--'));
   for (const flag of flags) {
@@ -687,9 +381,10 @@ async function main(argv) {
   const results = await ensureImages({
     only: names,
     force: flags.has('--force'),
-    check: flags.has('--check'),
+    check: flags.has('--check') || cachedOnly,
     log: (message) => console.error(`images: ${message}`),
   });
+  if (cachedOnly && results.some((r) => r.status === 'missing' || r.status === 'stale')) return undefined;
   const totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (json) {
     console.log(JSON.stringify({ images: results, totalSeconds }, null, 2));
@@ -709,25 +404,25 @@ async function main(argv) {
   return 0;
 }
 
-// Run as a script: take the lock (re-exec under flock) so that parallel `npm test` runs build
-// each image once, then build.
+// Run as a script. A warm run (every image current) answers without the lock; otherwise
+// re-run under `flock` so that parallel `npm test` runs build each image once.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.env.NAVARCH_IMAGES_LOCKED !== '1' && existsSync('/usr/bin/flock')) {
-    await fs.mkdir(cacheDir, { recursive: true });
-    const locked = spawnSync(
-      '/usr/bin/flock',
-      [
-        path.join(cacheDir, '.lock'),
-        process.execPath,
-        fileURLToPath(import.meta.url),
-        ...process.argv.slice(2),
-      ],
-      { stdio: 'inherit', env: { ...process.env, NAVARCH_IMAGES_LOCKED: '1' } },
-    );
-    process.exit(locked.status ?? 1);
-  }
+  const argv = process.argv.slice(2);
   try {
-    process.exitCode = await main(process.argv.slice(2));
+    const lockable = process.env.NAVARCH_IMAGES_LOCKED !== '1' && existsSync('/usr/bin/flock');
+    const mustBuild = argv.includes('--force') && !argv.includes('--check');
+    const fast =
+      !lockable || mustBuild ? undefined : await main(argv, { cachedOnly: !argv.includes('--check') });
+    if (fast !== undefined) process.exitCode = fast;
+    else if (lockable && !argv.includes('--check')) {
+      await fs.mkdir(cacheDir, { recursive: true });
+      const locked = spawnSync(
+        '/usr/bin/flock',
+        [path.join(cacheDir, '.lock'), process.execPath, fileURLToPath(import.meta.url), ...argv],
+        { stdio: 'inherit', env: { ...process.env, NAVARCH_IMAGES_LOCKED: '1' } },
+      );
+      process.exitCode = locked.status ?? 1;
+    } else process.exitCode = await main(argv);
   } catch (error) {
     console.error(`images: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;

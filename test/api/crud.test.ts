@@ -3,7 +3,14 @@
  * and discovery against a real `navarch server` on each backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, backends, type NavarchServer, startServer, uniqueName } from './harness.js';
+import {
+  type ApiClient,
+  backends,
+  type NavarchServer,
+  serverOptions,
+  startServer,
+  uniqueName,
+} from './harness.js';
 
 type Obj = Record<string, unknown> & {
   metadata: Record<string, unknown>;
@@ -54,7 +61,7 @@ describe.each(backends)('API CRUD on $name', (backend) => {
 
   beforeAll(async () => {
     store = await backend.start();
-    server = await startServer({ datastoreEndpoints: store.endpoints });
+    server = await startServer(serverOptions(store));
     api = server.client;
   });
 

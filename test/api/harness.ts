@@ -1,7 +1,7 @@
 /**
  * Test harness for the API suites: a real etcd 3.4 cluster on free loopback ports, a real
  * `navarch server` process from packages/navarch/dist, and a small HTTPS client with the
- * admin token. Backends are a list so the embedded store can be added beside etcd.
+ * admin token. Suites run once per backend: real etcd, and the store embedded in the server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -131,12 +131,16 @@ export interface NavarchServer {
   readonly pid: number;
   readonly logs: string[];
   readonly client: ApiClient;
-  stop(): Promise<void>;
+  /** Stops the process; the data dir is removed unless `keepData` (or it was given by the caller). */
+  stop(keepData?: boolean): Promise<void>;
 }
 
 /** Options for one server process. */
 export interface ServerOptions {
+  /** etcd v3 endpoints for --datastore-endpoint; empty runs the embedded store. */
   readonly datastoreEndpoints: readonly string[];
+  /** Flags the backend needs (the embedded store's URLs). */
+  readonly backendArgs?: readonly string[];
   readonly dataDir?: string;
   readonly extraArgs?: readonly string[];
 }
@@ -153,8 +157,10 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
       dataDir,
       '--listen',
       '127.0.0.1:0',
-      '--datastore-endpoint',
-      options.datastoreEndpoints.join(','),
+      ...(options.datastoreEndpoints.length > 0
+        ? ['--datastore-endpoint', options.datastoreEndpoints.join(',')]
+        : []),
+      ...(options.backendArgs ?? []),
       '--log-level',
       'info',
       ...(options.extraArgs ?? []),
@@ -178,9 +184,9 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
     });
     child.once('exit', (code) => reject(new Error(`navarch server exited with ${code}: ${logs.join('\n')}`)));
   });
-  const stop = async () => {
+  const stop = async (keepData = false) => {
     await killTree(child);
-    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
   };
   let started: { url: string; kubeconfig: string };
   try {
@@ -383,14 +389,58 @@ export class WatchStream {
   }
 }
 
-/** A datastore backend the suites run against; the embedded store can be added here. */
-export interface Backend {
-  readonly name: string;
-  start(): Promise<{ endpoints: string[]; stop(): Promise<void> }>;
+/** What a started backend gives the server. */
+export interface BackendInstance {
+  /** etcd v3 endpoints the tests may use directly (compaction); passed as --datastore-endpoint when `remote`. */
+  readonly endpoints: string[];
+  /** True when the server connects to `endpoints`; false when it embeds the store itself. */
+  readonly remote: boolean;
+  /** Extra server flags. */
+  readonly serverArgs: string[];
+  stop(): Promise<void>;
 }
 
-/** Backends every API suite runs on. */
-export const backends: Backend[] = [{ name: 'etcd 3.4 (3 members)', start: () => startEtcd(3) }];
+/** A datastore backend the suites run against. */
+export interface Backend {
+  readonly name: string;
+  start(): Promise<BackendInstance>;
+}
+
+/** Server options for a backend instance. */
+export function serverOptions(
+  instance: BackendInstance,
+): Pick<ServerOptions, 'datastoreEndpoints' | 'backendArgs'> {
+  return { datastoreEndpoints: instance.remote ? instance.endpoints : [], backendArgs: instance.serverArgs };
+}
+
+/** Backends every API suite runs on: a real 3-member etcd, and the store embedded in `navarch server`. */
+export const backends: Backend[] = [
+  {
+    name: 'etcd 3.4 (3 members)',
+    start: async () => {
+      const etcd = await startEtcd(3);
+      return { endpoints: etcd.endpoints, remote: true, serverArgs: [], stop: () => etcd.stop() };
+    },
+  },
+  {
+    name: 'embedded Navarch store',
+    start: async () => {
+      const client = await freePort();
+      const peer = await freePort();
+      return {
+        endpoints: [`http://127.0.0.1:${client}`],
+        remote: false,
+        serverArgs: [
+          '--store-client-url',
+          `http://127.0.0.1:${client}`,
+          '--store-peer-url',
+          `http://127.0.0.1:${peer}`,
+        ],
+        stop: async () => undefined,
+      };
+    },
+  },
+];
 
 /** Makes a unique, valid name for a test object. */
 export function uniqueName(prefix: string): string {

@@ -3,9 +3,17 @@
  * pod deletion, namespace deletion, and Service ClusterIP/NodePort allocation under
  * concurrency and across a restart, against a real `navarch server` on each backend.
  */
+import { rmSync } from 'node:fs';
 import { EtcdKvStore } from '@navarch/apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, backends, type NavarchServer, startServer, uniqueName } from './harness.js';
+import {
+  type ApiClient,
+  backends,
+  type NavarchServer,
+  serverOptions,
+  startServer,
+  uniqueName,
+} from './harness.js';
 
 type Obj = Record<string, unknown> & {
   metadata: Record<string, unknown>;
@@ -42,15 +50,18 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
 
   beforeAll(async () => {
     store = await backend.start();
-    server = await startServer({ datastoreEndpoints: store.endpoints, extraArgs: args });
+    server = await startServer({ ...serverOptions(store), extraArgs: args });
     api = server.client;
     ns = uniqueName('life');
     expect((await api.post('/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
   });
 
+  const cleanup: (() => void)[] = [];
+
   afterAll(async () => {
     await server?.stop();
     await store?.stop();
+    for (const c of cleanup) c();
   });
 
   it('streams ADDED, MODIFIED and DELETED in revision order from a list resourceVersion', async () => {
@@ -282,12 +293,11 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     expect(reuse.status).toBe(201);
     expect(reuse.body.spec?.clusterIP).toBe(ips[0]);
 
-    await server.stop();
-    server = await startServer({
-      datastoreEndpoints: store.endpoints,
-      dataDir: server.dataDir,
-      extraArgs: args,
-    });
+    // Restart on the same data dir (and, for the embedded store, the same store data).
+    await server.stop(true);
+    const dataDir = server.dataDir;
+    server = await startServer({ ...serverOptions(store), dataDir, extraArgs: args });
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     api = server.client;
     const again = await api.post(
       `/api/v1/namespaces/${ns}/services`,

@@ -7,7 +7,15 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cluster, type ClusterKind, etcdctl, eventually, freePort, NAVARCH_MAIN, startCluster } from './helpers/cluster.js';
+import {
+  type Cluster,
+  type ClusterKind,
+  etcdctl,
+  eventually,
+  freePort,
+  NAVARCH_MAIN,
+  startCluster,
+} from './helpers/cluster.js';
 import { startWatch } from './helpers/watch-process.js';
 
 const kinds: ClusterKind[] = ['etcd', 'navarch'];
@@ -19,10 +27,13 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
   const run = (args: string[], input?: string) =>
     etcdctl(endpoints, args, input === undefined ? {} : { input });
   /** The current revision, read from a linearizable get's header. */
-  const revision = async () => (JSON.parse(await run(['get', 'none', '-w', 'json'])) as { header: { revision: number } }).header.revision;
+  const revision = async () =>
+    (JSON.parse(await run(['get', 'none', '-w', 'json'])) as { header: { revision: number } }).header
+      .revision;
 
   beforeAll(async () => {
-    if (kind === 'navarch' && !existsSync(NAVARCH_MAIN)) throw new Error(`build first: ${NAVARCH_MAIN} is missing`);
+    if (kind === 'navarch' && !existsSync(NAVARCH_MAIN))
+      throw new Error(`build first: ${NAVARCH_MAIN} is missing`);
     cluster = await startCluster(kind, 3);
     endpoints = cluster.endpoints();
   });
@@ -42,7 +53,13 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
     expect(await run(['get', 'kv/', '--prefix', '--limit=1'])).toBe('kv/a\n2\n');
     const json = JSON.parse(await run(['get', 'kv/a', '-w', 'json'])) as {
       header: { cluster_id: number; member_id: number; revision: number; raft_term: number };
-      kvs: Array<{ key: string; value: string; create_revision: number; mod_revision: number; version: number }>;
+      kvs: Array<{
+        key: string;
+        value: string;
+        create_revision: number;
+        mod_revision: number;
+        version: number;
+      }>;
       count: number;
     };
     expect(json.header.cluster_id).toBeGreaterThan(0);
@@ -73,7 +90,10 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
 
   it('runs transactions on both branches', async () => {
     await run(['put', 'txn/k', 'v1']);
-    const success = await run(['txn'], 'value("txn/k") = "v1"\n\nput txn/k v2\nget txn/k\n\nput txn/k failed\n\n');
+    const success = await run(
+      ['txn'],
+      'value("txn/k") = "v1"\n\nput txn/k v2\nget txn/k\n\nput txn/k failed\n\n',
+    );
     expect(success).toBe('SUCCESS\n\nOK\n\ntxn/k\nv2\n');
     const failure = await run(['txn'], 'value("txn/k") = "v1"\n\nput txn/k v3\n\nget txn/k\n\n');
     expect(failure).toBe('FAILURE\n\ntxn/k\nv2\n');
@@ -117,15 +137,25 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
     expect(id).toBeDefined();
     await run(['put', 'lease/a', '1', `--lease=${id}`]);
     await run(['put', 'lease/b', '2', `--lease=${id}`]);
-    expect(await run(['lease', 'keep-alive', '--once', id as string])).toContain(`lease ${id} keepalived with TTL(100)`);
+    expect(await run(['lease', 'keep-alive', '--once', id as string])).toContain(
+      `lease ${id} keepalived with TTL(100)`,
+    );
     const ttl = await run(['lease', 'timetolive', '--keys', id as string]);
-    expect(ttl).toMatch(new RegExp(`lease ${id} granted with TTL\\(100s\\), remaining\\(\\d+s\\), attached keys\\(\\[lease/a lease/b\\]\\)`));
+    expect(ttl).toMatch(
+      new RegExp(
+        `lease ${id} granted with TTL\\(100s\\), remaining\\(\\d+s\\), attached keys\\(\\[lease/a lease/b\\]\\)`,
+      ),
+    );
     expect(await run(['lease', 'list'])).toContain(id);
     expect(await run(['lease', 'revoke', id as string])).toBe(`lease ${id} revoked\n`);
     expect(await run(['get', 'lease/', '--prefix'])).toBe('');
     expect(await run(['lease', 'timetolive', id as string])).toBe(`lease ${id} already expired\n`);
-    await expect(run(['lease', 'revoke', id as string])).rejects.toThrow('etcdserver: requested lease not found');
-    await expect(run(['put', 'lease/c', '3', '--lease=1234'])).rejects.toThrow('etcdserver: requested lease not found');
+    await expect(run(['lease', 'revoke', id as string])).rejects.toThrow(
+      'etcdserver: requested lease not found',
+    );
+    await expect(run(['put', 'lease/c', '3', '--lease=1234'])).rejects.toThrow(
+      'etcdserver: requested lease not found',
+    );
   });
 
   it('expires a lease that is not kept alive (TTL raised to the 2 s minimum)', async () => {
@@ -139,19 +169,26 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
   it('lists, adds a learner, promotes it and removes it', async () => {
     const list = await run(['member', 'list']);
     expect(list.trim().split('\n')).toHaveLength(3);
-    for (const name of ['m1', 'm2', 'm3']) expect(list).toMatch(new RegExp(`, started, ${name}, http://127\\.0\\.0\\.1:\\d+, http://127\\.0\\.0\\.1:\\d+, false`));
+    for (const name of ['m1', 'm2', 'm3'])
+      expect(list).toMatch(
+        new RegExp(`, started, ${name}, http://127\\.0\\.0\\.1:\\d+, http://127\\.0\\.0\\.1:\\d+, false`),
+      );
     const peerUrl = `http://127.0.0.1:${await freePort()}`;
     const added = await run(['member', 'add', 'm4', '--learner', `--peer-urls=${peerUrl}`]);
     const id = /Member ([0-9a-f]+) added to cluster/.exec(added)?.[1];
     expect(id, added).toBeDefined();
     expect(await run(['member', 'list'])).toContain(`${id}, unstarted, , ${peerUrl}, , true`);
     const member = await cluster.startJoining('m4', peerUrl, await freePort());
-    await eventually(async () => (await run(['member', 'promote', id as string])).includes(`Member ${id} promoted`), 60_000, 500).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\n${cluster.logs()}`);
-      },
+    await eventually(
+      async () => (await run(['member', 'promote', id as string])).includes(`Member ${id} promoted`),
+      60_000,
+      500,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${cluster.logs()}`);
+    });
+    expect(await run(['member', 'list'])).toMatch(
+      new RegExp(`${id}, started, m4, ${peerUrl}, http://127\\.0\\.0\\.1:\\d+, false`),
     );
-    expect(await run(['member', 'list'])).toMatch(new RegExp(`${id}, started, m4, ${peerUrl}, http://127\\.0\\.0\\.1:\\d+, false`));
     expect(await run(['member', 'remove', id as string])).toContain(`Member ${id} removed from cluster`);
     cluster.members.splice(cluster.members.indexOf(member), 1);
     await cluster.kill(member);
@@ -161,7 +198,14 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
   it('reports endpoint status and health for every member', async () => {
     const statuses = JSON.parse(await run(['endpoint', 'status', '-w', 'json'])) as Array<{
       Endpoint: string;
-      Status: { header: { member_id: number }; leader: number; raftTerm: number; raftIndex: number; dbSize: number; version: string };
+      Status: {
+        header: { member_id: number };
+        leader: number;
+        raftTerm: number;
+        raftIndex: number;
+        dbSize: number;
+        version: string;
+      };
     }>;
     expect(statuses).toHaveLength(3);
     const leaders = new Set(statuses.map((status) => status.Status.leader));
@@ -195,12 +239,16 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
     await expect(run(['get', 'compact/k', `--rev=${old}`])).rejects.toThrow(
       'etcdserver: mvcc: required revision has been compacted',
     );
-    await expect(run(['compaction', String(old)])).rejects.toThrow('etcdserver: mvcc: required revision has been compacted');
+    await expect(run(['compaction', String(old)])).rejects.toThrow(
+      'etcdserver: mvcc: required revision has been compacted',
+    );
     expect(await run(['get', 'compact/k', `--rev=${target}`])).toBe('compact/k\nc\n');
     const watch = startWatch(endpoints, [`--rev=${old}`, 'compact/k']);
     const code = await watch.exited();
     expect(code).not.toBe(0);
-    expect(watch.output() + watch.errors()).toContain('etcdserver: mvcc: required revision has been compacted');
+    expect(watch.output() + watch.errors()).toContain(
+      'etcdserver: mvcc: required revision has been compacted',
+    );
   });
 
   it('passes `etcdctl check perf --load=s`', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { backends, type NavarchServer, repoRoot, startServer } from '../api/harness.js';
+import { backends, type NavarchServer, repoRoot, serverOptions, startServer } from '../api/harness.js';
 
 const manifestsDir = resolve(repoRoot, '../shared/manifests');
 const kubectlPath = '/usr/bin/kubectl';
@@ -79,7 +79,7 @@ describe('kubectl 1.32 compatibility', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'navarch-kubectl-'));
     store = await backend.start();
-    server = await startServer({ datastoreEndpoints: store.endpoints });
+    server = await startServer(serverOptions(store));
   });
 
   afterAll(async () => {

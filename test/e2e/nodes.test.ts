@@ -44,7 +44,12 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
         seconds: Number(cluster.startSeconds.toFixed(2)),
       }),
     );
-    await loadImage(cluster.nodes, BUSYBOX_IMAGE);
+    try {
+      await loadImage(cluster.nodes, BUSYBOX_IMAGE);
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
   });
 
   afterAll(async () => {
@@ -77,6 +82,32 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
         'echo "ran on $(hostname)"',
       ]);
       expect(stdout).toMatch(/^ran on [0-9a-f]{12}\n$/);
+      // Inner containers get no outside DNS either.
+      const resolv = await nodeExec(each, [
+        'docker',
+        'run',
+        '--rm',
+        BUSYBOX_IMAGE,
+        'cat',
+        '/etc/resolv.conf',
+      ]);
+      expect(resolv.stdout.split('\n').filter((line) => line.startsWith('nameserver'))).toEqual([
+        'nameserver 127.0.0.1',
+      ]);
+    }
+  });
+
+  it('fails a registry pull inside a node at once, on the loopback proxy', async () => {
+    // The pull goes to the node's closed loopback proxy port, never beyond the node.
+    const result = await node(0).container.exec(['docker', 'pull', 'navarch/not-here:1']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/proxyconnect tcp: dial tcp 127\.0\.0\.1:9: connect: connection refused/);
+  });
+
+  it('lets the nodes resolve each other by container name on the cluster network', async () => {
+    for (const peer of [node(1), node(2)]) {
+      const { stdout } = await nodeExec(node(0), ['getent', 'hosts', peer.name]);
+      expect(stdout.split(/\s+/)[0]).toBe(peer.ip);
     }
   });
 

@@ -15,6 +15,12 @@ import { StoreCluster } from './helpers/store-cluster.js';
 
 let cluster: StoreCluster | undefined;
 
+/** Waits for `count` more successful operations, logging the phase so a hang says where. */
+async function step(stats: WorkloadStats, count: number): Promise<void> {
+  await progress(stats, count, 60_000);
+  if (process.env.NAVARCH_TEST_LOG) console.log(`progress: ${stats.ok} ok, ${stats.failed} failed`);
+}
+
 afterAll(async () => {
   await cluster?.destroy();
 });
@@ -39,28 +45,28 @@ describe('store durability (3 real processes, kill -9)', () => {
       stats,
     });
     try {
-      await progress(stats, 200);
+      await step(stats, 200);
       const leader = await c.waitForLeader();
       const follower = (leader + 1) % 3;
       await c.signal(follower, 'SIGKILL');
-      await progress(stats, 200);
+      await step(stats, 200);
       c.start(follower);
       await c.waitForLeader();
-      await progress(stats, 100);
+      await step(stats, 100);
 
       const leader2 = await c.waitForLeader();
       await c.signal(leader2, 'SIGKILL');
       const survivors = [0, 1, 2].filter((i) => i !== leader2);
       await c.waitForLeader(survivors);
-      await progress(stats, 200);
+      await step(stats, 200);
       c.start(leader2);
       await c.waitForLeader();
-      await progress(stats, 100);
+      await step(stats, 100);
 
       await Promise.all([0, 1, 2].map((i) => c.signal(i, 'SIGKILL')));
       c.startAll();
       await c.waitForLeader();
-      await progress(stats, 200);
+      await step(stats, 200);
     } finally {
       finish();
     }
@@ -68,5 +74,5 @@ describe('store durability (3 real processes, kill -9)', () => {
     expect(result.ok).toBeGreaterThan(1000);
     expect(await checkAcknowledgedWrites(c.slots[0]!.clientUrl, result)).toEqual([]);
     expect(linearizabilityViolation(result.history)).toBeUndefined();
-  });
+  }, 240_000);
 });

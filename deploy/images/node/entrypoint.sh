@@ -13,6 +13,8 @@
 #
 # Environment:
 #   NAVARCH_DOCKERD_ARGS  extra dockerd flags (e.g. "--bip 10.10.0.1/24").
+#   NAVARCH_REGISTRY_PROXY  the engine's registry proxy (default: a closed loopback port,
+#                         so that pulls fail at once; set a real one to allow pulls).
 #   NAVARCH_AGENT_ARGS    flags for `navarch agent` (word-split by the shell).
 #   NAVARCH_NO_AGENT=1    never start the agent (the e2e suites drive the engine directly).
 #   NAVARCH_KEEP_DEFAULT_ROUTE=1  keep the default route (a node on a routed network).
@@ -47,15 +49,20 @@ if [ -n "$cgroup_parent" ] && [ "$cgroup_parent" != / ]; then
 fi
 
 mkdir -p /var/log /run
+# Registry traffic goes to a proxy on a closed loopback port: a pull (a missing image, a
+# wrong pull policy) fails at once with "connection refused" instead of stalling on lookups
+# and timeouts, and nothing leaves the node. Images reach a node by `docker load`.
+registry_proxy=${NAVARCH_REGISTRY_PROXY:-http://127.0.0.1:9}
 # shellcheck disable=SC2086 # word splitting of the optional flags is intended
-dockerd \
-  --host=unix:///var/run/docker.sock \
-  --storage-driver="$storage_driver" \
-  --dns=127.0.0.1 \
-  --shutdown-timeout=5 \
-  $cgroup_flag \
-  ${NAVARCH_DOCKERD_ARGS:-} \
-  >/var/log/dockerd.log 2>&1 &
+HTTP_PROXY=$registry_proxy HTTPS_PROXY=$registry_proxy NO_PROXY= \
+  dockerd \
+    --host=unix:///var/run/docker.sock \
+    --storage-driver="$storage_driver" \
+    --dns=127.0.0.1 \
+    --shutdown-timeout=5 \
+    $cgroup_flag \
+    ${NAVARCH_DOCKERD_ARGS:-} \
+    >/var/log/dockerd.log 2>&1 &
 dockerd_pid=$!
 agent_pid=
 

@@ -8,7 +8,9 @@
  * path, uid/creationTimestamp/resourceVersion, Service clusterIP/nodePort allocation, and
  * Pod status (set by the API server's create strategy; see `podQOSClass`).
  */
+
 import { Buffer } from 'node:buffer';
+import { cloneJson } from './clone.js';
 import type { Deployment, ReplicaSet } from './types/apps.js';
 import type { HorizontalPodAutoscaler, HPAScalingRules } from './types/autoscaling.js';
 import type {
@@ -107,14 +109,14 @@ function defaultTemplate(template: PodTemplateSpec | undefined): void {
 
 /** A defaulted copy of a pod spec. */
 export function defaultPodSpec(spec: PodSpec): PodSpec {
-  const copy = structuredClone(spec);
+  const copy = cloneJson(spec);
   defaultPodSpecInPlace(copy);
   return copy;
 }
 
 /** Pod: pod spec defaults, and requests copied from limits where a request is missing (SetDefaults_Pod). */
 export function defaultPod(pod: Pod): Pod {
-  const copy = structuredClone(pod);
+  const copy = cloneJson(pod);
   if (copy.spec !== undefined) {
     defaultPodSpecInPlace(copy.spec);
     for (const container of [...(copy.spec.initContainers ?? []), ...(copy.spec.containers ?? [])]) {
@@ -132,7 +134,7 @@ export function defaultPod(pod: Pod): Pod {
 
 /** Deployment: replicas 1, RollingUpdate 25%/25%, revisionHistoryLimit 10, progressDeadlineSeconds 600. */
 export function defaultDeployment(deployment: Deployment): Deployment {
-  const copy = structuredClone(deployment);
+  const copy = cloneJson(deployment);
   const spec = copy.spec;
   if (spec === undefined) return copy;
   spec.replicas ??= 1;
@@ -151,7 +153,7 @@ export function defaultDeployment(deployment: Deployment): Deployment {
 
 /** ReplicaSet: replicas 1 and template defaults. */
 export function defaultReplicaSet(replicaSet: ReplicaSet): ReplicaSet {
-  const copy = structuredClone(replicaSet);
+  const copy = cloneJson(replicaSet);
   if (copy.spec === undefined) return copy;
   copy.spec.replicas ??= 1;
   defaultTemplate(copy.spec.template);
@@ -163,7 +165,7 @@ export function defaultReplicaSet(replicaSet: ReplicaSet): ReplicaSet {
  * protocol TCP, targetPort = port, traffic policies Cluster, single-stack IPv4.
  */
 export function defaultService(service: Service): Service {
-  const copy = structuredClone(service);
+  const copy = cloneJson(service);
   copy.spec ??= {};
   const spec = copy.spec;
   spec.type ??= 'ClusterIP';
@@ -190,14 +192,14 @@ export function defaultService(service: Service): Service {
 
 /** Endpoints: port protocol TCP. */
 export function defaultEndpoints(endpoints: Endpoints): Endpoints {
-  const copy = structuredClone(endpoints);
+  const copy = cloneJson(endpoints);
   for (const subset of copy.subsets ?? []) for (const port of subset.ports ?? []) port.protocol ??= 'TCP';
   return copy;
 }
 
 /** Secret: type Opaque; stringData folded into data as base64 (stringData wins) and removed. */
 export function defaultSecret(secret: Secret): Secret {
-  const copy = structuredClone(secret);
+  const copy = cloneJson(secret);
   copy.type ??= 'Opaque';
   if (copy.stringData !== undefined) {
     copy.data ??= {};
@@ -214,7 +216,7 @@ export function defaultSecret(secret: Secret): Secret {
  * `kubernetes.io/metadata.name` = name (set since Kubernetes 1.21).
  */
 export function defaultNamespace(namespace: Namespace): Namespace {
-  const copy = structuredClone(namespace);
+  const copy = cloneJson(namespace);
   copy.spec ??= {};
   copy.spec.finalizers ??= ['kubernetes'];
   copy.status ??= {};
@@ -227,7 +229,7 @@ export function defaultNamespace(namespace: Namespace): Namespace {
 
 /** Node: status.allocatable defaults to status.capacity. */
 export function defaultNode(node: Node): Node {
-  const copy = structuredClone(node);
+  const copy = cloneJson(node);
   if (copy.status?.capacity !== undefined && copy.status.allocatable === undefined) {
     copy.status.allocatable = { ...copy.status.capacity };
   }
@@ -236,7 +238,7 @@ export function defaultNode(node: Node): Node {
 
 /** PersistentVolume: reclaim policy Retain, volumeMode Filesystem, phase Pending. */
 export function defaultPersistentVolume(volume: PersistentVolume): PersistentVolume {
-  const copy = structuredClone(volume);
+  const copy = cloneJson(volume);
   copy.spec ??= {};
   copy.spec.persistentVolumeReclaimPolicy ??= 'Retain';
   copy.spec.volumeMode ??= 'Filesystem';
@@ -247,7 +249,7 @@ export function defaultPersistentVolume(volume: PersistentVolume): PersistentVol
 
 /** PersistentVolumeClaim: volumeMode Filesystem, phase Pending. */
 export function defaultPersistentVolumeClaim(claim: PersistentVolumeClaim): PersistentVolumeClaim {
-  const copy = structuredClone(claim);
+  const copy = cloneJson(claim);
   copy.spec ??= {};
   copy.spec.volumeMode ??= 'Filesystem';
   copy.status ??= {};
@@ -280,7 +282,7 @@ function scaleDownRules(rules: HPAScalingRules | undefined): HPAScalingRules {
  * (up: no stabilization, max of 4 pods or 100% per 15 s; down: 300 s window, 100% per 15 s).
  */
 export function defaultHorizontalPodAutoscaler(hpa: HorizontalPodAutoscaler): HorizontalPodAutoscaler {
-  const copy = structuredClone(hpa);
+  const copy = cloneJson(hpa);
   const spec = copy.spec;
   if (spec === undefined) return copy;
   spec.minReplicas ??= 1;
@@ -326,11 +328,11 @@ const DEFAULTERS: Record<string, Defaulter> = {
 export function applyDefaults<T extends KubeObject>(object: T): T {
   const kind = typeof object === 'object' && object !== null ? object.kind : undefined;
   const defaulter = typeof kind === 'string' ? DEFAULTERS[kind] : undefined;
-  if (defaulter === undefined) return structuredClone(object);
+  if (defaulter === undefined) return cloneJson(object);
   try {
     return defaulter(object as never) as T;
   } catch (error) {
-    if (error instanceof TypeError) return structuredClone(object);
+    if (error instanceof TypeError) return cloneJson(object);
     throw error;
   }
 }

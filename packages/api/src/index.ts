@@ -75,6 +75,7 @@ export {
   type QuantityFormat,
   quantityToBytes,
   quantityToMilli,
+  tryParseQuantity,
 } from './quantity.js';
 export {
   apiGroupList,
@@ -93,6 +94,7 @@ export {
   storageKey,
   storagePrefix,
 } from './resources.js';
+export { type Scalable, scaleOf, withScale } from './scale.js';
 export {
   alreadyExistsStatus,
   badRequestStatus,
@@ -122,6 +124,7 @@ export type * from './types/apps.js';
 export type * from './types/autoscaling.js';
 export type * from './types/coordination.js';
 export type * from './types/core.js';
+export type * from './types/kinds.js';
 export type * from './types/meta.js';
 export type * from './types/networking.js';
 export type * from './types/pod.js';

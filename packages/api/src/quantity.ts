@@ -208,6 +208,16 @@ function invalid(text: string): QuantityError {
   );
 }
 
+/** The parsed quantity, or undefined when `input` is not a quantity (never throws). */
+export function tryParseQuantity(input: unknown): Quantity | undefined {
+  if (typeof input !== 'string' && typeof input !== 'number') return undefined;
+  try {
+    return parseQuantity(input);
+  } catch {
+    return undefined;
+  }
+}
+
 /** True when `input` parses as a quantity. */
 export function isQuantity(input: unknown): boolean {
   if (typeof input !== 'string' && typeof input !== 'number') return false;

@@ -1,6 +1,8 @@
 import {
   apiGroupList,
   apiResourceList,
+  applyDefaults,
+  type Kind,
   lookupResource,
   RESOURCES,
   resourceFor,
@@ -10,6 +12,8 @@ import {
   servedGroupVersions,
   storageKey,
   storagePrefix,
+  tableColumns,
+  VALIDATED_KINDS,
 } from '@navarch/api';
 import { describe, expect, it } from 'vitest';
 
@@ -147,5 +151,32 @@ describe('resource registry', () => {
     const names = RESOURCES.flatMap((info) => [info.resource, ...info.shortNames]);
     expect(new Set(names).size).toBe(names.length);
     expect(Object.isFrozen(RESOURCES[0])).toBe(true);
+  });
+
+  it('gives every served kind a type, a validator, a defaulting path and a printer', () => {
+    const typed: Record<Kind, true> = {
+      Namespace: true,
+      Pod: true,
+      Service: true,
+      Endpoints: true,
+      ConfigMap: true,
+      Secret: true,
+      Node: true,
+      Event: true,
+      PersistentVolume: true,
+      PersistentVolumeClaim: true,
+      Deployment: true,
+      ReplicaSet: true,
+      Ingress: true,
+      HorizontalPodAutoscaler: true,
+      Lease: true,
+    };
+    const kinds = RESOURCES.map((info) => info.kind).sort();
+    expect(Object.keys(typed).sort()).toEqual(kinds);
+    expect([...VALIDATED_KINDS].sort()).toEqual(kinds);
+    for (const kind of kinds) {
+      expect(tableColumns(kind).length, kind).toBeGreaterThan(2);
+      expect(applyDefaults({ kind, metadata: { name: 'x' } }).kind).toBe(kind);
+    }
   });
 });

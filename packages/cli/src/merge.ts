@@ -58,19 +58,17 @@ export function stableStringify(value: unknown): string {
  * Returns `object` with the last-applied annotation set to its own configuration (the object
  * without that annotation, sorted-key JSON plus a newline, byte-for-byte what kubectl stores).
  */
-export function withLastApplied<T extends KubeObject>(
-  object: T,
-): T {
-  const copy = structuredClone(object) as T & { metadata: { annotations?: Record<string, string> } };
-  copy.metadata ??= {};
-  const annotations = { ...(copy.metadata.annotations ?? {}) };
+export function withLastApplied(object: KubeObject): KubeObject {
+  const copy = structuredClone(object);
+  const metadata = copy.metadata ?? {};
+  copy.metadata = metadata;
+  const annotations = { ...(metadata.annotations ?? {}) };
   delete annotations[LAST_APPLIED];
   // kubectl encodes the object with its annotations minus this one, so an object without
   // annotations still records `"annotations":{}`; matching it byte for byte lets kubectl and
   // navctl apply the same file without either seeing a change.
-  const forAnnotation = structuredClone(copy);
-  forAnnotation.metadata.annotations = annotations;
-  copy.metadata.annotations = { ...annotations, [LAST_APPLIED]: `${stableStringify(forAnnotation)}\n` };
+  const forAnnotation = { ...copy, metadata: { ...metadata, annotations } };
+  metadata.annotations = { ...annotations, [LAST_APPLIED]: `${stableStringify(forAnnotation)}\n` };
   return copy;
 }
 

@@ -29,8 +29,16 @@ export function registerServerCommand(program: Command): void {
     .option('--watch-cache-size <events>', 'events kept per resource for resuming watches', '10000')
     .option('--watcher-buffer-max <events>', 'events queued for a slow watcher before it is closed', '1000')
     .option('--bookmark-interval-ms <ms>', 'interval of watch BOOKMARK events', '60000')
-    .option('--store-client-url <url>', 'embedded store: etcd v3 client URL (loopback; port 0 picks one)', 'http://127.0.0.1:0')
-    .option('--store-peer-url <url>', 'embedded store: peer URL (part of the member identity; keep it stable)', 'http://127.0.0.1:2380')
+    .option(
+      '--store-client-url <url>',
+      'embedded store: etcd v3 client URL (loopback; port 0 picks one)',
+      'http://127.0.0.1:0',
+    )
+    .option(
+      '--store-peer-url <url>',
+      'embedded store: peer URL (part of the member identity; keep it stable)',
+      'http://127.0.0.1:2380',
+    )
     .action(async (opts: ServerFlags) => {
       await runServer(opts);
     });

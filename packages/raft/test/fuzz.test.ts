@@ -69,6 +69,7 @@ function runFuzz({ seed, steps, preVote, checkQuorum }: FuzzOptions): void {
 
   // Some Readies are handled asynchronously: persisted at once, finished on a later step.
   net.holdReady = () => rand() < 0.3;
+  net.persistHeldEarly = () => rand() < 0.5;
   for (let step = 0; step < steps; step++) {
     const r = rand();
     if (r < 0.35) {

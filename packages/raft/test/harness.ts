@@ -109,7 +109,8 @@ export class Network {
   /** Simulates a crash and restart: volatile state is lost, storage kept. */
   restart(id: number, extra: ConfigOverrides = {}): TestNode {
     const old = this.get(id);
-    // A Ready persisted but not finished: the crash loses its messages and applies.
+    // A Ready not finished: the crash loses its messages, its applies and, if it was not written
+    // yet, its writes (they were never synced, and nothing was sent that depends on them).
     this.heldReady.delete(id);
     const snapshot = old.storage.snapshot();
     let t: TestNode;
@@ -138,7 +139,12 @@ export class Network {
    * the node keeps stepping messages meanwhile.
    */
   holdReady: ((id: number) => boolean) | undefined;
-  private readonly heldReady = new Map<number, Ready>();
+  /**
+   * For held Readies: true writes them to storage at once (storage ahead of the node), false
+   * writes them when they finish, so a crash meanwhile loses them (unsynced writes lost).
+   */
+  persistHeldEarly: (() => boolean) | undefined;
+  private readonly heldReady = new Map<number, { rd: Ready; persisted: boolean }>();
 
   /** Handles every pending Ready of every node (persist, queue messages, apply, advance). */
   processReady(): boolean {
@@ -148,17 +154,20 @@ export class Network {
       if (held !== undefined) {
         if (this.holdReady?.(t.id)) continue;
         this.heldReady.delete(t.id);
-        this.finishReady(t, held);
+        if (!held.persisted) this.persist(t, held.rd);
+        this.finishReady(t, held.rd);
         any = true;
       }
       while (t.node.hasReady()) {
         any = true;
         const rd = t.node.ready();
-        this.persist(t, rd);
         if (this.holdReady?.(t.id)) {
-          this.heldReady.set(t.id, rd);
+          const persisted = this.persistHeldEarly?.() ?? true;
+          if (persisted) this.persist(t, rd);
+          this.heldReady.set(t.id, { rd, persisted });
           break;
         }
+        this.persist(t, rd);
         this.finishReady(t, rd);
       }
     }

@@ -1,4 +1,4 @@
-import { ENTRY_OVERHEAD_BYTES, ErrProposalDropped, MessageType } from '@navarch/raft';
+import { ENTRY_OVERHEAD_BYTES, ErrProposalDropped, MessageType, newMessage } from '@navarch/raft';
 import { describe, expect, it } from 'vitest';
 import { enc, Network } from './harness.js';
 
@@ -29,6 +29,19 @@ describe('log replication', () => {
       expect((err as ErrProposalDropped).code).toBe('NAVARCH_ERR_RAFT_PROPOSAL_DROPPED');
       expect((err as ErrProposalDropped).reason).toBe('noLeader');
     }
+  });
+
+  it('a forwarded proposal that comes back to its origin without a leader is dropped, not thrown', () => {
+    const net = new Network([1, 2, 3]);
+    // 2 forwarded a proposal to its leader, which lost leadership and forwarded it back.
+    const bounced = newMessage({
+      type: MessageType.Prop,
+      from: 2,
+      to: 2,
+      entries: [{ term: 0, index: 0, type: 'normal', data: enc('x') }],
+    });
+    expect(() => net.get(2).node.step(bounced)).not.toThrow();
+    expect(() => net.get(2).node.propose(enc('x'))).toThrow(ErrProposalDropped);
   });
 
   it('an entry is committed only once a majority has it', () => {

@@ -15,6 +15,7 @@ interface CliOptions {
   livenessTicks: number;
   bug?: keyof TestingBugs;
   verbose: boolean;
+  failFast: boolean;
 }
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liveness-ticks L] [--bug NAME] [--verbose]
@@ -23,6 +24,7 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liven
   --steps K           ticks of the safety phase per seed (default 2000)
   --liveness-ticks L  ticks the healed cluster gets to commit a new write (default 600)
   --bug NAME          turn on a deliberate Raft bug: commitPreviousTermEntries, forgetVoteOnRestart, skipPrevLogCheck
+  --fail-fast         stop at the first seed that finds a violation
   --verbose           print one line per seed`;
 
 const BUGS: readonly (keyof TestingBugs)[] = [
@@ -49,6 +51,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     steps: 2000,
     livenessTicks: 600,
     verbose: false,
+    failFast: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -76,6 +79,9 @@ function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--verbose':
         options.verbose = true;
+        break;
+      case '--fail-fast':
+        options.failFast = true;
         break;
       case '--help':
       case '-h':
@@ -114,7 +120,9 @@ function main(): number {
   let completed = 0;
   let unknown = 0;
   let checks = 0;
+  let run = 0;
   for (let seed = options.seed; seed <= last; seed++) {
+    run++;
     const result = runSeed({
       seed,
       safetyTicks: options.steps,
@@ -143,12 +151,11 @@ function main(): number {
       console.log(
         `  reproduce: npm run sim -- --seed ${seed} --steps ${options.steps}${options.bug ? ` --bug ${options.bug}` : ''}`,
       );
+      if (options.failFast) break;
     }
   }
   console.log('summary');
-  console.log(
-    `  seeds       ${options.seeds} run, ${options.seeds - failures.length} passed, ${failures.length} failed`,
-  );
+  console.log(`  seeds       ${run} run, ${run - failures.length} passed, ${failures.length} failed`);
   console.log(`  ticks       ${ticks}`);
   const faultText = Object.keys(faults)
     .sort()

@@ -32,7 +32,12 @@ export interface ClusterOptions {
 export type FaultCounts = Record<string, number>;
 
 /** Receives the answers to client requests. */
-export type ResultListener = (command: KvCommand, result: KvResult, entry: Entry, node: number) => void;
+export type ResultListener = (
+  command: KvCommand,
+  result: KvResult,
+  entry: Entry | undefined,
+  node: number,
+) => void;
 
 /**
  * Copies a message for delivery so a receiver never aliases the sender's objects (entries,
@@ -272,6 +277,13 @@ export class Cluster {
     leader.transferLeader(target);
     this.count('transferLeader');
     return target;
+  }
+
+  /** Client entry point for ReadIndex gets at node `id`; false if that node is down. */
+  read(id: number, command: KvCommand): boolean {
+    const n = this.nodeMap.get(id);
+    if (n === undefined || n.stopped) return false;
+    return n.read(command);
   }
 
   /** Client entry point: proposes a command at node `id`; false if that node is down. */

@@ -46,8 +46,11 @@ export interface NodeSettings {
 /** What a node tells the rest of the simulator. */
 export interface NodeHooks {
   send(from: number, message: Message): void;
-  /** A client request proposed at this node was applied here with `result`. */
-  applied(node: number, command: KvCommand, result: KvResult, entry: Entry): void;
+  /**
+   * A client request made at this node was answered with `result`: a command applied here
+   * (`entry` is its log entry) or a ReadIndex read served here (`entry` undefined).
+   */
+  applied(node: number, command: KvCommand, result: KvResult, entry: Entry | undefined): void;
   confChangeApplied(node: number, change: ConfChange, confState: ConfState): void;
   /** Something for the trace hash. */
   trace(...values: number[]): void;
@@ -62,9 +65,13 @@ export interface NodeHooks {
 type InboxItem =
   | { kind: 'message'; message: Message }
   | { kind: 'propose'; command: KvCommand }
+  | { kind: 'read'; command: KvCommand }
   | { kind: 'confChange'; change: ConfChange }
   | { kind: 'transfer'; target: number }
   | { kind: 'snapshotStatus'; peer: number; status: SnapshotStatus };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function waiterKey(clientId: number, requestId: number): string {
   return `${clientId}:${requestId}`;
@@ -92,6 +99,10 @@ export class SimNode {
   private busyUntil = 0;
   /** Client requests proposed here that this incarnation answers when it applies them. */
   private readonly waiters = new Set<string>();
+  /** ReadIndex requests made here, by context, until Raft answers with a read index. */
+  private readonly pendingReads = new Map<string, KvCommand>();
+  /** Reads whose read index is known, served once the state machine has applied it. */
+  private waitingReads: { index: number; command: KvCommand }[] = [];
 
   constructor(
     readonly id: number,
@@ -127,6 +138,8 @@ export class SimNode {
     this.inbox = [];
     this.pendingReady = null;
     this.waiters.clear();
+    this.pendingReads.clear();
+    this.waitingReads = [];
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.checker.onRestart(
@@ -166,6 +179,8 @@ export class SimNode {
     this.pendingReady = null;
     this.inbox = [];
     this.waiters.clear();
+    this.pendingReads.clear();
+    this.waitingReads = [];
     this.role = 'follower';
     this.leaderId = 0;
     this.hooks.trace(2, this.id, surviving);
@@ -183,6 +198,16 @@ export class SimNode {
   propose(command: KvCommand): boolean {
     if (this.raw === null) return false;
     this.inbox.push({ kind: 'propose', command });
+    return true;
+  }
+
+  /**
+   * Reads through ReadIndex here (a get that does not go through the log); false when the process
+   * is down. Served from the local state machine once it has applied the read index.
+   */
+  read(command: KvCommand): boolean {
+    if (this.raw === null) return false;
+    this.inbox.push({ kind: 'read', command });
     return true;
   }
 
@@ -229,6 +254,12 @@ export class SimNode {
           raw.propose(encodeCommand(item.command));
           this.waiters.add(waiterKey(item.command.clientId, item.command.requestId));
           return;
+        case 'read': {
+          const key = waiterKey(item.command.clientId, item.command.requestId);
+          this.pendingReads.set(key, item.command);
+          raw.readIndex(encoder.encode(key));
+          return;
+        }
         case 'confChange':
           raw.proposeConfChange(item.change);
           return;
@@ -314,8 +345,31 @@ export class SimNode {
       this.confState = ready.snapshot.metadata.confState;
     }
     for (const entry of ready.committedEntries) this.apply(raw, entry);
+    for (const rs of ready.readStates) {
+      const key = decoder.decode(rs.context);
+      const command = this.pendingReads.get(key);
+      if (command === undefined) continue;
+      this.pendingReads.delete(key);
+      this.waitingReads.push({ index: rs.index, command });
+    }
+    this.serveReads();
     raw.advance(ready);
     this.maybeCompact();
+  }
+
+  private serveReads(): void {
+    if (this.waitingReads.length === 0) return;
+    const applied = this.kv.appliedIndex;
+    const later: { index: number; command: KvCommand }[] = [];
+    for (const read of this.waitingReads) {
+      if (read.index > applied) {
+        later.push(read);
+        continue;
+      }
+      this.hooks.trace(8, this.id, read.index, applied);
+      this.hooks.applied(this.id, read.command, { value: this.kv.read(read.command.op.key) }, undefined);
+    }
+    this.waitingReads = later;
   }
 
   private apply(raw: RawNode, entry: Entry): void {

@@ -88,7 +88,7 @@ export interface RunResult {
   profile: FaultProfile;
   /** Faults injected, by kind (crashes, partitions, drops, duplicates, lost writes ...). */
   faults: Record<string, number>;
-  operations: { invoked: number; completed: number; unknown: number };
+  operations: { invoked: number; completed: number; unknown: number; readIndexReads: number };
   linearizability: LinearizabilityOutcome | 'skipped';
   invariantChecks: number;
   leadersElected: number;
@@ -142,6 +142,7 @@ export function chooseProfile(seed: number): FaultProfile {
       thinkTicksMax: 6,
       readRatio: 0.3,
       casRatio: 0.3,
+      readIndexRatio: prng.pick([0, 0.5, 1]),
     },
   };
 }
@@ -311,7 +312,12 @@ export function runSeed(options: RunOptions): RunResult {
     ticks: cluster?.now ?? 0,
     profile,
     faults,
-    operations: { invoked: history.length, completed, unknown: history.length - completed },
+    operations: {
+      invoked: history.length,
+      completed,
+      unknown: history.length - completed,
+      readIndexReads: workload?.readIndexReads ?? 0,
+    },
     linearizability,
     invariantChecks: cluster?.checker.checks ?? 0,
     leadersElected: cluster?.checker.leadersByTerm().length ?? 0,

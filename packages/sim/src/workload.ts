@@ -23,6 +23,8 @@ export interface WorkloadOptions {
   thinkTicksMax: number;
   readRatio: number;
   casRatio: number;
+  /** Fraction of gets served through ReadIndex instead of through the log. */
+  readIndexRatio: number;
 }
 
 /** Counters of the workload. */
@@ -35,6 +37,8 @@ export interface WorkloadStats {
 
 interface Pending {
   command: KvCommand;
+  /** A get answered through ReadIndex rather than through the log. */
+  viaReadIndex: boolean;
   record: KvOperation;
   invokedAt: number;
   deadline: number;
@@ -62,6 +66,8 @@ export class Workload {
   private readonly byClient = new Map<number, ClientState>();
   /** Called for every completed write with its log position (for the acknowledged-writes check). */
   onAcknowledgedWrite: (entry: Entry, what: string) => void = () => {};
+  /** Gets served through ReadIndex (the rest of the gets go through the log). */
+  readIndexReads = 0;
   /** Tick at which the latest write invoked at or after `progressSince` completed (-1: none yet). */
   progressAt = -1;
   progressSince = 0;
@@ -133,6 +139,7 @@ export class Workload {
     this.stats.invoked++;
     const pending: Pending = {
       command: { clientId: c.id, requestId, op },
+      viaReadIndex: op.kind === 'get' && this.prng.chance(this.options.readIndexRatio),
       record,
       invokedAt: now,
       deadline: now + this.options.requestTimeoutTicks,
@@ -157,10 +164,11 @@ export class Workload {
     if (target === undefined) return;
     p.target = target.id;
     this.stats.attempts++;
-    this.cluster.propose(target.id, p.command);
+    if (p.command.op.kind === 'get' && p.viaReadIndex) this.cluster.read(target.id, p.command);
+    else this.cluster.propose(target.id, p.command);
   }
 
-  private complete(command: KvCommand, result: KvResult, entry: Entry, node: number): void {
+  private complete(command: KvCommand, result: KvResult, entry: Entry | undefined, node: number): void {
     const c = this.byClient.get(command.clientId);
     const p = c?.pending;
     if (c === undefined || p === undefined || p === null || p.command.requestId !== command.requestId) return;
@@ -172,12 +180,14 @@ export class Workload {
     const now = this.cluster.now;
     c.nextOpAt = now + this.prng.int(this.options.thinkTicksMax + 1);
     const op = command.op;
-    if (op.kind === 'get') c.lastSeen.set(op.key, result.value ?? null);
-    else if (result.ok === true) {
+    if (op.kind === 'get') {
+      c.lastSeen.set(op.key, result.value ?? null);
+      if (entry === undefined) this.readIndexReads++;
+    } else if (result.ok === true && entry !== undefined) {
       c.lastSeen.set(op.key, op.value ?? null);
       this.onAcknowledgedWrite(entry, `${op.kind}(${op.key}, ${op.value}) by client ${c.id}`);
     }
     if (op.kind !== 'get' && p.invokedAt >= this.progressSince) this.progressAt = now;
-    this.cluster.trace(22, c.id, command.requestId, entry.index);
+    this.cluster.trace(22, c.id, command.requestId, entry?.index ?? 0);
   }
 }

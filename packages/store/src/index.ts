@@ -37,15 +37,8 @@ export { computeClusterId, computeMemberId, type DataDirIdentity } from './membe
 export { memberIdHex, StoreMetrics } from './member/metrics.js';
 export { type StoreMember, type StoreMemberOptions, startStoreMember } from './member/store-member.js';
 export { decodeResult as decodeMvccResult, encodeRequest as encodeMvccRequest } from './mvcc/codec.js';
-export {
-  type LeaseChange,
-  MAX_LEASE_TTL_SECONDS,
-  type MvccBatchOperation,
-  type MvccDatabase,
-  MvccStore,
-  type MvccStoreOptions,
-  readBackup,
-} from './mvcc/store.js';
+export { type MvccBatchOperation, type MvccDatabase, readBackup } from './mvcc/persistence.js';
+export { type LeaseChange, MAX_LEASE_TTL_SECONDS, MvccStore, type MvccStoreOptions } from './mvcc/store.js';
 export * from './mvcc/types.js';
 export { StoreError, StoreErrorCode } from './raftnode/errors.js';
 export { RaftNode, type RaftNodeOptions } from './raftnode/raft-node.js';

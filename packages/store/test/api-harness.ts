@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
-  type EtcdApiLimits,
   EtcdApi,
+  type EtcdApiLimits,
   type EtcdGrpcServer,
   LocalConsensus,
   listenEtcdApi,
@@ -30,7 +30,10 @@ export function pick(message: unknown, path: string): unknown {
   return value;
 }
 
-type UnaryMethod = (request: object, callback: (error: grpc.ServiceError | null, response: Message) => void) => void;
+type UnaryMethod = (
+  request: object,
+  callback: (error: grpc.ServiceError | null, response: Message) => void,
+) => void;
 
 /** A running API and its clients. */
 export interface Harness {
@@ -40,17 +43,31 @@ export interface Harness {
   api: EtcdApi;
   server: EtcdGrpcServer;
   /** Calls a unary method of a service. */
-  call(service: 'KV' | 'Lease' | 'Cluster' | 'Maintenance', method: string, request?: object): Promise<Message>;
+  call(
+    service: 'KV' | 'Lease' | 'Cluster' | 'Maintenance',
+    method: string,
+    request?: object,
+  ): Promise<Message>;
   /** Opens a bidirectional stream (Watch.Watch or Lease.LeaseKeepAlive). */
-  stream(service: 'Watch' | 'Lease', method: 'Watch' | 'LeaseKeepAlive'): grpc.ClientDuplexStream<object, Message>;
+  stream(
+    service: 'Watch' | 'Lease',
+    method: 'Watch' | 'LeaseKeepAlive',
+  ): grpc.ClientDuplexStream<object, Message>;
   /** Opens a server stream (Maintenance.Snapshot). */
-  serverStream(service: 'Maintenance', method: 'Snapshot', request?: object): grpc.ClientReadableStream<Message>;
+  serverStream(
+    service: 'Maintenance',
+    method: 'Snapshot',
+    request?: object,
+  ): grpc.ClientReadableStream<Message>;
   /** Closes clients and server, removes the data dir. */
   close(): Promise<void>;
 }
 
 /** Starts a harness; `limits` override the API's. */
-export async function startHarness(limits: Partial<EtcdApiLimits> = {}, leaseCheckIntervalMs = 100): Promise<Harness> {
+export async function startHarness(
+  limits: Partial<EtcdApiLimits> = {},
+  leaseCheckIntervalMs = 100,
+): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'navarch-api-'));
   const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
@@ -93,14 +110,13 @@ export async function startHarness(limits: Partial<EtcdApiLimits> = {}, leaseChe
         method(service, name)(request, (error, response) => (error ? reject(error) : resolve(response)));
       }),
     stream: (service, name) =>
-      (client(service) as unknown as Record<string, () => grpc.ClientDuplexStream<object, Message>>)[name]!.call(
-        client(service),
-      ),
+      (client(service) as unknown as Record<string, () => grpc.ClientDuplexStream<object, Message>>)[
+        name
+      ]!.call(client(service)),
     serverStream: (service, name, request = {}) =>
-      (client(service) as unknown as Record<string, (r: object) => grpc.ClientReadableStream<Message>>)[name]!.call(
-        client(service),
-        request,
-      ),
+      (client(service) as unknown as Record<string, (r: object) => grpc.ClientReadableStream<Message>>)[
+        name
+      ]!.call(client(service), request),
     close: async () => {
       for (const c of clients.values()) c.close();
       await server.stop(100);
@@ -130,6 +146,15 @@ export class StreamReader {
       this.ended = this.ended ?? new Error('stream ended');
       for (const waiter of this.waiters.splice(0)) waiter();
     });
+  }
+
+  /** Resolves once `condition` holds, checking it after every message. */
+  async waitUntil(condition: () => boolean): Promise<void> {
+    for (;;) {
+      if (condition()) return;
+      if (this.ended !== null) throw this.ended;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
   }
 
   /** Resolves with the first message from index `from` on that satisfies `predicate`. */

@@ -13,7 +13,11 @@ afterEach(async () => {
   harness = null;
 });
 
-const put = (key: string, value: string, extra: object = {}) => ({ key: Buffer.from(key), value: Buffer.from(value), ...extra });
+const put = (key: string, value: string, extra: object = {}) => ({
+  key: Buffer.from(key),
+  value: Buffer.from(value),
+  ...extra,
+});
 const requestPut = (key: string, value: string) => ({ request_put: put(key, value) });
 
 describe('etcd KV API over LocalConsensus', () => {
@@ -52,22 +56,29 @@ describe('etcd KV API over LocalConsensus', () => {
       code: 3,
       details: 'etcdserver: too many operations in txn request',
     });
-    await expect(h.call('KV', 'Txn', { success: [requestPut('d', '1'), requestPut('d', '2')] })).rejects.toMatchObject({
+    await expect(
+      h.call('KV', 'Txn', { success: [requestPut('d', '1'), requestPut('d', '2')] }),
+    ).rejects.toMatchObject({
       code: 3,
       details: 'etcdserver: duplicate key given in txn request',
     });
     await expect(
       h.call('KV', 'Txn', {
-        success: [requestPut('p/x', '1'), { request_delete_range: { key: Buffer.from('p/'), range_end: Buffer.from('p0') } }],
+        success: [
+          requestPut('p/x', '1'),
+          { request_delete_range: { key: Buffer.from('p/'), range_end: Buffer.from('p0') } },
+        ],
       }),
     ).rejects.toMatchObject({ details: 'etcdserver: duplicate key given in txn request' });
     await expect(h.call('KV', 'Put', put('l', 'v', { lease: '99' }))).rejects.toMatchObject({
       code: 5,
       details: 'etcdserver: requested lease not found',
     });
-    await expect(h.call('KV', 'Put', { key: Buffer.from('nope'), ignore_value: true })).rejects.toMatchObject({
-      details: 'etcdserver: key not found',
-    });
+    await expect(h.call('KV', 'Put', { key: Buffer.from('nope'), ignore_value: true })).rejects.toMatchObject(
+      {
+        details: 'etcdserver: key not found',
+      },
+    );
     // Nothing above changed the store.
     expect(h.store.currentRevision()).toBe(1);
   });
@@ -80,7 +91,9 @@ describe('etcd KV API over LocalConsensus', () => {
       success: [
         {
           request_txn: {
-            compare: [{ key: Buffer.from('n'), target: 'VALUE', result: 'EQUAL', value: Buffer.from('nope') }],
+            compare: [
+              { key: Buffer.from('n'), target: 'VALUE', result: 'EQUAL', value: Buffer.from('nope') },
+            ],
             success: [requestPut('n', 'inner-success')],
             failure: [requestPut('n', 'inner-failure')],
           },
@@ -126,7 +139,11 @@ describe('etcd KV API over LocalConsensus', () => {
     await expect(h.call('KV', 'Put', put('small', 'x'))).rejects.toMatchObject({ code: 8 });
     await h.call('KV', 'DeleteRange', { key: Buffer.from('fill') });
     await h.call('KV', 'Compact', { revision: h.store.currentRevision() });
-    await h.call('Maintenance', 'Alarm', { action: 'DEACTIVATE', memberID: h.consensus.status().memberId, alarm: 'NOSPACE' });
+    await h.call('Maintenance', 'Alarm', {
+      action: 'DEACTIVATE',
+      memberID: h.consensus.status().memberId,
+      alarm: 'NOSPACE',
+    });
     expect((await h.call('Maintenance', 'Alarm', { action: 'GET' })).alarms).toEqual([]);
     await h.call('KV', 'Put', put('small', 'x'));
   });
@@ -158,10 +175,17 @@ describe('etcd KV API over LocalConsensus', () => {
     const h = await start();
     const list = await h.call('Cluster', 'MemberList');
     expect(list.members).toEqual([
-      expect.objectContaining({ ID: String(h.consensus.status().memberId), name: 'local', clientURLs: [h.url] }),
+      expect.objectContaining({
+        ID: String(h.consensus.status().memberId),
+        name: 'local',
+        clientURLs: [h.url],
+      }),
     ]);
     expect(pick(list, 'header.revision')).toBe('0');
-    const added = await h.call('Cluster', 'MemberAdd', { peerURLs: ['http://127.0.0.1:9999'], isLearner: true });
+    const added = await h.call('Cluster', 'MemberAdd', {
+      peerURLs: ['http://127.0.0.1:9999'],
+      isLearner: true,
+    });
     expect(added.member).toMatchObject({ isLearner: true, peerURLs: ['http://127.0.0.1:9999'] });
     await expect(h.call('Cluster', 'MemberAdd', { peerURLs: ['not a url'] })).rejects.toMatchObject({
       details: 'etcdserver: given member URLs are invalid',

@@ -40,7 +40,9 @@ async function openStore(): Promise<MvccStore> {
   const directory = mkdtempSync(join(tmpdir(), 'navarch-lease-'));
   const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
-  const store = new MvccStore({ db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }) });
+  const store = new MvccStore({
+    db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+  });
   await store.open();
   cleanups.push(async () => {
     await store.flush();
@@ -94,7 +96,8 @@ describe('Lessor', () => {
 
 describe('etcd Lease API', () => {
   it('keeps a lease alive over a stream and answers TTL 0 for an unknown lease', async () => {
-    const h = (harness = await startHarness());
+    harness = await startHarness();
+    const h = harness;
     await h.call('Lease', 'LeaseGrant', { ID: 77, TTL: 30 });
     const stream = h.stream('Lease', 'LeaseKeepAlive');
     const reader = new StreamReader(stream);
@@ -109,7 +112,8 @@ describe('etcd Lease API', () => {
   });
 
   it('expires a lease that is not kept alive: its keys are deleted in one revision', async () => {
-    const h = (harness = await startHarness({}, 50));
+    harness = await startHarness({}, 50);
+    const h = harness;
     const granted = await h.call('Lease', 'LeaseGrant', { TTL: 1 });
     expect(granted.TTL).toBe('2'); // raised to the minimum TTL, like etcd
     const id = granted.ID as string;

@@ -12,11 +12,14 @@ const put = (h: Harness, key: string, value: string) =>
   h.call('KV', 'Put', { key: Buffer.from(key), value: Buffer.from(value) });
 const events = (message: Message) => (message.events as Message[] | undefined) ?? [];
 const eventSummary = (message: Message) =>
-  events(message).map((event) => `${event.type} ${String(pick(event, 'kv.key'))}=${String(pick(event, 'kv.value'))}`);
+  events(message).map(
+    (event) => `${event.type} ${String(pick(event, 'kv.key'))}=${String(pick(event, 'kv.value'))}`,
+  );
 
 describe('etcd Watch API', () => {
   it('creates a watcher, delivers puts and deletes with previous values, and honours filters', async () => {
-    const h = (harness = await startHarness());
+    harness = await startHarness();
+    const h = harness;
     const stream = h.stream('Watch', 'Watch');
     const reader = new StreamReader(stream);
     stream.write({ create_request: { key: Buffer.from('w/'), range_end: Buffer.from('w0'), prev_kv: true } });
@@ -27,7 +30,9 @@ describe('etcd Watch API', () => {
     await put(h, 'w/a', '2');
     await put(h, 'other', 'x');
     await h.call('KV', 'DeleteRange', { key: Buffer.from('w/a') });
-    const deleted = await reader.waitFor((m) => m.watch_id === '0' && events(m).some((e) => e.type === 'DELETE'));
+    const deleted = await reader.waitFor(
+      (m) => m.watch_id === '0' && events(m).some((e) => e.type === 'DELETE'),
+    );
     expect(pick(deleted, 'events.0.prev_kv.value')?.toString()).toBe('2');
     const all = reader.messages.filter((m) => m.watch_id === '0').flatMap(eventSummary);
     expect(all).toEqual(['PUT w/a=1', 'PUT w/a=2', 'DELETE w/a=']);
@@ -38,7 +43,8 @@ describe('etcd Watch API', () => {
   });
 
   it('replays history from a start revision, then continues live without gap or duplicate', async () => {
-    const h = (harness = await startHarness());
+    harness = await startHarness();
+    const h = harness;
     for (let i = 1; i <= 5; i++) await put(h, 'h', String(i));
     const stream = h.stream('Watch', 'Watch');
     const reader = new StreamReader(stream);
@@ -52,7 +58,8 @@ describe('etcd Watch API', () => {
   });
 
   it('answers a compacted start revision with compact_revision and cancels, like etcd', async () => {
-    const h = (harness = await startHarness());
+    harness = await startHarness();
+    const h = harness;
     for (let i = 1; i <= 5; i++) await put(h, 'c', String(i));
     await h.call('KV', 'Compact', { revision: 4 });
     const stream = h.stream('Watch', 'Watch');
@@ -69,7 +76,8 @@ describe('etcd Watch API', () => {
   });
 
   it('answers progress requests and cancels', async () => {
-    const h = (harness = await startHarness());
+    harness = await startHarness();
+    const h = harness;
     await put(h, 'p', '1');
     const stream = h.stream('Watch', 'Watch');
     const reader = new StreamReader(stream);
@@ -93,7 +101,8 @@ describe('etcd Watch API', () => {
   });
 
   it('sends progress notifications to watchers that asked for them', async () => {
-    const h = (harness = await startHarness({ watchProgressNotifyIntervalMs: 50 }));
+    harness = await startHarness({ watchProgressNotifyIntervalMs: 50 });
+    const h = harness;
     const stream = h.stream('Watch', 'Watch');
     const reader = new StreamReader(stream);
     stream.write({ create_request: { key: Buffer.from('q'), progress_notify: true } });
@@ -103,7 +112,8 @@ describe('etcd Watch API', () => {
   });
 
   it('cancels a watcher whose client stops reading, without stalling other streams', async () => {
-    const h = (harness = await startHarness({ watchStreamBufferEvents: 20 }));
+    harness = await startHarness({ watchStreamBufferEvents: 20 });
+    const h = harness;
     const slow = h.stream('Watch', 'Watch');
     const slowReader = new StreamReader(slow);
     slow.write({ create_request: { key: Buffer.from('s/'), range_end: Buffer.from('s0') } });
@@ -124,5 +134,36 @@ describe('etcd Watch API', () => {
     expect(slowReader.messages.flatMap(events).length).toBeLessThan(total);
     slow.end();
     fast.end();
+  });
+
+  it('replays a long history to a reader that keeps up, whatever the live buffer bound', async () => {
+    // Small history batches: far more responses than grpc buffers before it pushes back.
+    harness = await startHarness({ watchStreamBufferEvents: 20, watchCatchUpBatchEvents: 5 });
+    const h = harness;
+    const total = 1000;
+    const txn = (from: number) => ({
+      success: Array.from({ length: 10 }, (_, i) => ({
+        request_put: { key: Buffer.from(`long/${from + i}`), value: Buffer.from('v') },
+      })),
+    });
+    for (let from = 0; from < total; from += 10) await h.call('KV', 'Txn', txn(from));
+    const stream = h.stream('Watch', 'Watch');
+    const reader = new StreamReader(stream);
+    stream.write({
+      create_request: { key: Buffer.from('long/'), range_end: Buffer.from('long0'), start_revision: 2 },
+    });
+    let received = 0;
+    let counted = 0;
+    await reader.waitUntil(() => {
+      for (; counted < reader.messages.length; counted++) {
+        const message = reader.messages[counted] as Message;
+        if (message.canceled === true) throw new Error(`watcher cancelled: ${String(message.cancel_reason)}`);
+        received += events(message).length;
+      }
+      return received >= total;
+    });
+    expect(reader.messages.some((m) => m.canceled === true)).toBe(false);
+    expect(reader.messages.flatMap(events)).toHaveLength(total);
+    stream.end();
   });
 });

@@ -7,25 +7,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ClassicLevel } from 'classic-level';
 import { EtcdApi, LocalConsensus, listenEtcdApi, loadEtcdServices, MvccStore } from '@navarch/store';
+import { ClassicLevel } from 'classic-level';
 
 const directory = mkdtempSync(join(tmpdir(), 'navarch-bench-put-'));
 const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 await db.open();
-const store = new MvccStore({ db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }) });
+const store = new MvccStore({
+  db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+});
 await store.open();
 const api = new EtcdApi({ consensus: new LocalConsensus(store), store });
 const server = await listenEtcdApi(api);
 const KV = loadEtcdServices().clients.KV;
-const client = new KV(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+const client = new KV(
+  `127.0.0.1:${server.port}`,
+  grpc.credentials.createInsecure(),
+) as unknown as grpc.Client & {
   Put(request: object, callback: (error: grpc.ServiceError | null) => void): void;
 };
 const value = Buffer.alloc(256, 0x61);
 const put = (key: string) =>
   new Promise<number>((resolve, reject) => {
     const started = performance.now();
-    client.Put({ key: Buffer.from(key), value }, (error) => (error ? reject(error) : resolve(performance.now() - started)));
+    client.Put({ key: Buffer.from(key), value }, (error) =>
+      error ? reject(error) : resolve(performance.now() - started),
+    );
   });
 
 function percentile(sorted: number[], p: number): number {

@@ -83,7 +83,11 @@ export function etcdctl(
     const child = execFile(
       '/usr/bin/etcdctl',
       [`--endpoints=${endpoints}`, ...args],
-      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: options.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        timeout: options.timeoutMs ?? 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`etcdctl ${args.join(' ')} failed: ${stderr || error.message}`));
         else resolveRun(options.withStderr ? stdout + stderr : stdout);
@@ -126,10 +130,17 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
   const members: MemberProcess[] = [];
   const all: MemberProcess[] = [];
   const plan: Array<{ name: string; clientPort: number; peerPort: number }> = [];
-  for (let i = 1; i <= size; i++) plan.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  for (let i = 1; i <= size; i++)
+    plan.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort() });
   const initialCluster = plan.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`);
 
-  const spawnMember = (name: string, clientPort: number, peerUrl: string, cluster: string[], state: 'new' | 'existing') => {
+  const spawnMember = (
+    name: string,
+    clientPort: number,
+    peerUrl: string,
+    cluster: string[],
+    state: 'new' | 'existing',
+  ) => {
     const dataDir = join(root, name);
     const logFile = join(root, `${name}.log`);
     const clientUrl = `http://127.0.0.1:${clientPort}`;
@@ -149,7 +160,15 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
     const log = openSync(logFile, 'a');
     const child = spawn(file, args, { stdio: ['ignore', log, log], env: { ...process.env } });
     closeSync(log);
-    const member: MemberProcess = { name, clientUrl, peerUrl, endpoint: `127.0.0.1:${clientPort}`, dataDir, logFile, child };
+    const member: MemberProcess = {
+      name,
+      clientUrl,
+      peerUrl,
+      endpoint: `127.0.0.1:${clientPort}`,
+      dataDir,
+      logFile,
+      child,
+    };
     all.push(member);
     return member;
   };
@@ -181,7 +200,9 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
 
   try {
     for (const p of plan) {
-      members.push(spawnMember(p.name, p.clientPort, `http://127.0.0.1:${p.peerPort}`, initialCluster, 'new'));
+      members.push(
+        spawnMember(p.name, p.clientPort, `http://127.0.0.1:${p.peerPort}`, initialCluster, 'new'),
+      );
     }
     for (const member of members) await waitHealthy(member.endpoint, member, 60_000);
   } catch (error) {
@@ -192,7 +213,11 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
 }
 
 /** Waits until `check` resolves true, polling every `intervalMs`, or throws after `deadlineMs`. */
-export async function eventually(check: () => Promise<boolean>, deadlineMs = 30_000, intervalMs = 200): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean>,
+  deadlineMs = 30_000,
+  intervalMs = 200,
+): Promise<void> {
   const started = performance.now();
   let lastError: unknown = null;
   while (performance.now() - started < deadlineMs) {
@@ -203,5 +228,7 @@ export async function eventually(check: () => Promise<boolean>, deadlineMs = 30_
     }
     await new Promise((done) => setTimeout(done, intervalMs));
   }
-  throw new Error(`condition not met within ${deadlineMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  throw new Error(
+    `condition not met within ${deadlineMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`,
+  );
 }

@@ -3,8 +3,9 @@
  * loopback port. Prints `{"url": ...}` as one JSON line on stdout once it listens. Argument: data dir.
  * Run with `npx tsx test/compat/helpers/local-store-process.ts <dir>`.
  */
-import { ClassicLevel } from 'classic-level';
+
 import { EtcdApi, LocalConsensus, listenEtcdApi, MvccStore } from '@navarch/store';
+import { ClassicLevel } from 'classic-level';
 
 const directory = process.argv[2];
 if (directory === undefined) {
@@ -13,7 +14,9 @@ if (directory === undefined) {
 }
 const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 await db.open();
-const store = new MvccStore({ db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }) });
+const store = new MvccStore({
+  db: db.sublevel<Buffer, Buffer>('mvcc', { keyEncoding: 'buffer', valueEncoding: 'buffer' }),
+});
 await store.open();
 const consensus = new LocalConsensus(store, { name: 'local' });
 const api = new EtcdApi({ consensus, store, leaseCheckIntervalMs: 100 });

@@ -43,7 +43,11 @@ export function startWatch(endpoints: string, args: string[]): WatchProcess {
         }
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`watch output never contained ${JSON.stringify(text)}; got ${JSON.stringify(stdout)} ${stderr}`));
+          reject(
+            new Error(
+              `watch output never contained ${JSON.stringify(text)}; got ${JSON.stringify(stdout)} ${stderr}`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           if (stdout.includes(text)) {

@@ -119,6 +119,11 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     while (!done && history.length < maxOperations) {
       n += 1;
       const urls = options.urls();
+      if (urls.length === 0) {
+        // Every member is down right now (the fault script restarts them).
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
       const url = urls[(workerId + n) % urls.length]!;
       const client = clientFor(url);
       const key = `k${(workerId * 7 + n) % options.keys}`;

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -106,7 +106,8 @@ export class StoreCluster {
         logFile: join(base, `s${i}.log`),
       });
     }
-    chownSync(base, 0, 0);
+    // Members run under their own uids: they must be able to reach their data dirs.
+    chmodSync(base, 0o755);
     return new StoreCluster(base, slots, resolved);
   }
 
@@ -136,7 +137,8 @@ export class StoreCluster {
         '--election-timeout', String(this.options.electionTimeoutMs),
         '--snapshot-count', String(this.options.snapshotCount),
       ],
-      { stdio: ['ignore', log, log], uid: slot.uid, gid: slot.uid },
+      // A clean environment: no NODE_OPTIONS loaders inherited from the test runner.
+      { stdio: ['ignore', log, log], uid: slot.uid, gid: slot.uid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: slot.dataDir } },
     );
     closeSync(log);
     slot.child = child;
@@ -262,6 +264,8 @@ export class StoreCluster {
         await slot.exited;
       }
     }
-    rmSync(this.base, { recursive: true, force: true });
+    // NAVARCH_TEST_KEEP=1 keeps data dirs and logs for a post-mortem.
+    if (process.env.NAVARCH_TEST_KEEP) console.log(`kept store test files in ${this.base}`);
+    else rmSync(this.base, { recursive: true, force: true });
   }
 }

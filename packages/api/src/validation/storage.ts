@@ -2,6 +2,7 @@
  * Validation of PersistentVolumes and PersistentVolumeClaims: access modes, capacity and
  * requested storage, volume sources, and claim spec immutability on update.
  */
+import { cloneJson } from '../clone.js';
 import { isQuantity, parseQuantity } from '../quantity.js';
 import type { PersistentVolume, PersistentVolumeClaim, ResourceList } from '../types/core.js';
 import { child, deepEqual, FieldErrors, index, key } from './field.js';
@@ -139,7 +140,7 @@ export function validatePersistentVolumeClaimUpdate(
     nextSpec === null
   )
     return errors;
-  const comparable = structuredClone(previousSpec);
+  const comparable = cloneJson(previousSpec);
   comparable.resources = { ...comparable.resources };
   if (nextSpec.resources?.requests !== undefined) comparable.resources.requests = nextSpec.resources.requests;
   else delete comparable.resources.requests;

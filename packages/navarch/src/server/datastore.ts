@@ -54,7 +54,10 @@ export async function openDatastore(options: DatastoreOptions): Promise<Datastor
           kv.close();
           throw err;
         }
-        options.log.warn({ err: err instanceof Error ? err.message : String(err), attempt }, 'datastore not reachable yet; retrying');
+        options.log.warn(
+          { err: err instanceof Error ? err.message : String(err), attempt },
+          'datastore not reachable yet; retrying',
+        );
         await new Promise((r) => setTimeout(r, 1000));
       }
     }

@@ -4,7 +4,8 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { StoreApplication, StoreApplicationContext } from '../member/application.js';
-import { type MvccDatabase, MvccStore } from '../mvcc/store.js';
+import type { MvccDatabase } from '../mvcc/persistence.js';
+import { MvccStore } from '../mvcc/store.js';
 import { EtcdApi } from './server.js';
 
 /** Name of the LevelDB sublevel the MVCC store owns. */

@@ -27,6 +27,8 @@ export interface EtcdApiLimits {
   watchStreamBufferEvents: number;
   /** Interval of progress notifications to watchers that asked for them (etcd: 10 minutes). */
   watchProgressNotifyIntervalMs: number;
+  /** Events per WatchResponse when replaying history (a revision is never split). Default 1000. */
+  watchCatchUpBatchEvents: number;
 }
 
 /** Default {@link EtcdApiLimits}. */
@@ -36,6 +38,7 @@ export const DEFAULT_ETCD_API_LIMITS: EtcdApiLimits = {
   quotaBackendBytes: 2 * 1024 * 1024 * 1024,
   watchStreamBufferEvents: 10_000,
   watchProgressNotifyIntervalMs: 10 * 60 * 1000,
+  watchCatchUpBatchEvents: 1000,
 };
 
 /** etcdserverpb.ResponseHeader as sent. */

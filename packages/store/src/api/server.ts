@@ -65,7 +65,7 @@ export class EtcdApi {
 
   constructor(options: EtcdApiOptions) {
     const limits = { ...DEFAULT_ETCD_API_LIMITS, ...options.limits };
-    this.hub = new WatchHub(options.store);
+    this.hub = new WatchHub(options.store, limits.watchCatchUpBatchEvents);
     let context: ApiContext | null = null;
     this.lessor = new Lessor({
       store: options.store,

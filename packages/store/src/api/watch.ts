@@ -160,7 +160,7 @@ class WatchSession {
     active.sentSinceTick = true;
     this.send({
       watchId,
-      events: batch.events.length,
+      events: batch.catchUp ? 0 : batch.events.length,
       message: {
         header: this.context.header(batch.revision),
         watch_id: watchId,

@@ -5,7 +5,6 @@
  * (one write serves every apply made while the previous write was in flight). Reads are served from
  * memory. On open, the store rebuilds memory from LevelDB.
  */
-import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { StateMachine, StateMachineSnapshot } from '../consensus.js';
 import {
@@ -19,6 +18,15 @@ import {
 } from './codec.js';
 import { compareKeyValue, shapeRange, txnHasPut } from './compare.js';
 import { indexKey, KeyIndex, visibleAt } from './key-index.js';
+import {
+  decodeSnapshot,
+  encodeBackup,
+  encodeSnapshot,
+  type MvccBatchOperation,
+  type MvccDatabase,
+  type SnapshotMeta,
+  WriteBehind,
+} from './persistence.js';
 import {
   type AlarmMember,
   type DeleteRangeRequest,
@@ -38,19 +46,6 @@ import {
   type TxnRequest,
   type TxnResult,
 } from './types.js';
-
-/** One write of a LevelDB batch. */
-export type MvccBatchOperation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
-
-/**
- * The part of a LevelDB database the store needs (a classic-level sublevel opened with
- * `keyEncoding: 'buffer', valueEncoding: 'buffer'` fits). The store owns every key in it.
- */
-export interface MvccDatabase {
-  batch(operations: MvccBatchOperation[], options?: { sync?: boolean }): Promise<void>;
-  iterator(options?: { keys?: boolean; values?: boolean }): AsyncIterable<[Buffer, Buffer]>;
-  clear(): Promise<void>;
-}
 
 /** Options of {@link MvccStore}. */
 export interface MvccStoreOptions {
@@ -107,44 +102,6 @@ function toKeyValue(record: RevisionRecord): KeyValue {
   };
 }
 
-const BACKUP_MAGIC = Buffer.from('NAVMVCC1', 'latin1');
-/** etcdctl accepts a snapshot whose size minus its 32-byte SHA-256 is a multiple of 512 (a bbolt file's page alignment). */
-const BACKUP_ALIGNMENT_BYTES = 512;
-const SHA256_BYTES = 32;
-
-/**
- * Backup layout: "NAVMVCC1", snapshot length (8 bytes BE), the snapshot, zero padding to a multiple
- * of 512 bytes, then the SHA-256 of everything before it (the trailer etcd appends and etcdctl checks).
- */
-function encodeBackup(data: Uint8Array): Buffer {
-  const header = Buffer.alloc(16);
-  BACKUP_MAGIC.copy(header, 0);
-  header.writeBigUInt64BE(BigInt(data.byteLength), 8);
-  const unpadded = header.length + data.byteLength;
-  const padding = Buffer.alloc((BACKUP_ALIGNMENT_BYTES - (unpadded % BACKUP_ALIGNMENT_BYTES)) % BACKUP_ALIGNMENT_BYTES);
-  const body = Buffer.concat([header, data, padding]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
-}
-
-/** Checks a backup made by {@link MvccStore.backup} (magic, checksum) and returns the snapshot inside. */
-export function readBackup(backup: Uint8Array): StateMachineSnapshot {
-  const buffer = Buffer.from(backup.buffer, backup.byteOffset, backup.byteLength);
-  if (buffer.length < 16 + SHA256_BYTES || !buffer.subarray(0, 8).equals(BACKUP_MAGIC)) {
-    throw new Error('not a Navarch store backup (bad magic)');
-  }
-  const body = buffer.subarray(0, buffer.length - SHA256_BYTES);
-  const digest = createHash('sha256').update(body).digest();
-  if (!digest.equals(buffer.subarray(buffer.length - SHA256_BYTES))) {
-    throw new Error('Navarch store backup is corrupt (SHA-256 mismatch)');
-  }
-  const length = Number(buffer.readBigUInt64BE(8));
-  if (16 + length > body.length) throw new Error('Navarch store backup is truncated');
-  const data = Buffer.from(buffer.subarray(16, 16 + length));
-  const metaLength = data.readUInt32BE(0);
-  const meta = JSON.parse(data.toString('utf8', 4, 4 + metaLength)) as { applied: number };
-  return { index: meta.applied, data };
-}
-
 interface TxnPlan {
   succeeded: boolean;
   /** Plans of nested transactions, by position in the chosen branch. */
@@ -168,15 +125,14 @@ export class MvccStore implements StateMachine {
   private events: MvccEvent[] = [];
   private leaseChanges: LeaseChange[] = [];
 
-  private pendingOperations: MvccBatchOperation[] = [];
-  private writeInFlight: Promise<void> | null = null;
-  private writeFailure: unknown = null;
+  private readonly writer: WriteBehind;
   private readonly changeListeners = new Set<(revision: number, events: MvccEvent[]) => void>();
   private readonly leaseListeners = new Set<(change: LeaseChange) => void>();
   private readonly restoreListeners = new Set<() => void>();
 
   constructor(options: MvccStoreOptions) {
     this.db = options.db;
+    this.writer = new WriteBehind(options.db, () => this.metaOperations());
     this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? 2;
   }
 
@@ -240,28 +196,18 @@ export class MvccStore implements StateMachine {
       output = encodeResult(result);
     }
     this.applied = index;
-    this.persist();
+    this.writer.kick();
     return output;
   }
 
   async flush(): Promise<number> {
-    while (this.writeInFlight !== null) await this.writeInFlight;
-    if (this.writeFailure !== null) throw this.writeFailure;
     const index = this.applied;
-    const write = this.db.batch(this.takeOperations(), { sync: true });
-    this.track(write);
-    await write;
+    await this.writer.flush();
     return index;
   }
 
   snapshot(): StateMachineSnapshot {
-    const parts: Buffer[] = [];
-    const push = (bytes: Buffer) => {
-      const length = Buffer.allocUnsafe(4);
-      length.writeUInt32BE(bytes.length);
-      parts.push(length, bytes);
-    };
-    const meta = {
+    const meta: SnapshotMeta = {
       format: 1,
       applied: this.applied,
       revision: this.revision,
@@ -269,35 +215,17 @@ export class MvccStore implements StateMachine {
       alarms: this.alarmList,
       leases: [...this.leaseTable.values()].map((lease) => ({ id: lease.id, ttlSeconds: lease.ttlSeconds })),
     };
-    push(Buffer.from(JSON.stringify(meta), 'utf8'));
-    for (const history of this.index.all()) for (const record of history) push(encodeRecord(record));
-    return { index: this.applied, data: Buffer.concat(parts) };
+    const index = this.index;
+    function* records(): Generator<RevisionRecord> {
+      for (const history of index.all()) yield* history;
+    }
+    return { index: this.applied, data: encodeSnapshot(meta, records()) };
   }
 
   async restore(snapshot: StateMachineSnapshot): Promise<void> {
-    while (this.writeInFlight !== null) await this.writeInFlight;
-    const data = Buffer.from(snapshot.data.buffer, snapshot.data.byteOffset, snapshot.data.byteLength);
-    let offset = 0;
-    const next = (): Buffer => {
-      if (offset + 4 > data.length) throw new Error('mvcc: truncated snapshot');
-      const length = data.readUInt32BE(offset);
-      if (offset + 4 + length > data.length) throw new Error('mvcc: truncated snapshot');
-      const out = data.subarray(offset + 4, offset + 4 + length);
-      offset += 4 + length;
-      return out;
-    };
-    const meta = JSON.parse(next().toString('utf8')) as {
-      format: number;
-      applied: number;
-      revision: number;
-      compacted: number;
-      alarms: AlarmMember[];
-      leases: Array<{ id: string; ttlSeconds: number }>;
-    };
-    if (meta.format !== 1) throw new Error(`mvcc: unknown snapshot format ${meta.format}`);
-    const records: RevisionRecord[] = [];
-    while (offset < data.length) records.push(decodeRecord(Buffer.from(next())));
-    this.pendingOperations = [];
+    const { meta, records } = decodeSnapshot(snapshot.data);
+    await this.writer.idle();
+    this.writer.discard();
     await this.db.clear();
     this.resetMemory();
     for (const lease of meta.leases) {
@@ -333,32 +261,6 @@ export class MvccStore implements StateMachine {
       { type: 'put', key: META_REVISION, value: u64(this.revision) },
       { type: 'put', key: META_COMPACT, value: u64(this.compacted) },
     ];
-  }
-
-  private takeOperations(): MvccBatchOperation[] {
-    const operations = this.pendingOperations;
-    this.pendingOperations = [];
-    operations.push(...this.metaOperations());
-    return operations;
-  }
-
-  private track(write: Promise<void>): void {
-    this.writeInFlight = write.then(
-      () => {
-        this.writeInFlight = null;
-        if (this.pendingOperations.length > 0) this.persist();
-      },
-      (error: unknown) => {
-        this.writeInFlight = null;
-        this.writeFailure = error;
-      },
-    );
-  }
-
-  /** Starts a background write of the pending changes unless one is in flight (it picks them up when done). */
-  private persist(): void {
-    if (this.writeInFlight !== null || this.writeFailure !== null) return;
-    this.track(this.db.batch(this.takeOperations(), { sync: false }));
   }
 
   // ---- listeners ----
@@ -539,7 +441,7 @@ export class MvccStore implements StateMachine {
             (alarm) => !(alarm.memberId === request.memberId && alarm.alarm === request.alarm),
           );
         }
-        this.pendingOperations.push({
+        this.writer.push({
           type: 'put',
           key: META_ALARMS,
           value: Buffer.from(JSON.stringify(this.alarmList)),
@@ -585,7 +487,7 @@ export class MvccStore implements StateMachine {
   private write(record: RevisionRecord): void {
     this.index.append(record);
     this.size += recordSizeBytes(record);
-    this.pendingOperations.push({
+    this.writer.push({
       type: 'put',
       key: revisionKey(record.modRevision, record.sub),
       value: encodeRecord(record),
@@ -709,7 +611,7 @@ export class MvccStore implements StateMachine {
     this.compacted = revision;
     for (const record of this.index.compact(revision)) {
       this.size -= recordSizeBytes(record);
-      this.pendingOperations.push({ type: 'del', key: revisionKey(record.modRevision, record.sub) });
+      this.writer.push({ type: 'del', key: revisionKey(record.modRevision, record.sub) });
     }
   }
 
@@ -720,7 +622,7 @@ export class MvccStore implements StateMachine {
       throw new MvccError(MvccErrorCode.LeaseTtlTooLarge, 'too large lease TTL');
     const ttl = Math.max(ttlSeconds, this.minLeaseTtlSeconds);
     this.leaseTable.set(id, { id, ttlSeconds: ttl, keys: new Set() });
-    this.pendingOperations.push({
+    this.writer.push({
       type: 'put',
       key: leaseKey(id),
       value: Buffer.from(JSON.stringify({ id, ttlSeconds: ttl })),
@@ -737,7 +639,7 @@ export class MvccStore implements StateMachine {
       this.deleteRange({ key: Buffer.from(name, 'latin1'), rangeEnd: Buffer.alloc(0), prevKv: false });
     }
     this.leaseTable.delete(id);
-    this.pendingOperations.push({ type: 'del', key: leaseKey(id) });
+    this.writer.push({ type: 'del', key: leaseKey(id) });
     this.leaseChanges.push({ type: 'revoke', id, ttlSeconds: lease.ttlSeconds });
   }
 }

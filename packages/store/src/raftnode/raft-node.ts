@@ -692,7 +692,13 @@ export class RaftNode implements Consensus {
     this.readCounter += 1;
     const context = `${this.memberId}:${this.readCounter}`;
     this.readRound = { context, waiters, retry: setTimeout(() => this.retryReadRound(), 500) };
-    this.rawNode.readIndex(Buffer.from(context, 'utf8'));
+    try {
+      this.rawNode.readIndex(Buffer.from(context, 'utf8'));
+    } catch (err) {
+      // No leader right now: the round stays pending and the retry timer (or the next leader
+      // change) sends it again; each waiter still has its own deadline.
+      if (!(err instanceof ErrProposalDropped)) throw err;
+    }
     this.schedule();
   }
 
@@ -858,7 +864,11 @@ export class RaftNode implements Consensus {
     if (!target || target.isLearner)
       throw consensusError(ConsensusErrorCode.BadLeaderTransferee, 'etcdserver: bad leader transferee');
     if (targetId === this.memberId) return;
-    this.rawNode.transferLeader(targetId);
+    try {
+      this.rawNode.transferLeader(targetId);
+    } catch (err) {
+      throw this.mapProposeError(err);
+    }
     this.schedule();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -25,6 +25,8 @@ export interface WatchSpec {
 export interface WatchBatch {
   revision: number;
   events: MvccEvent[];
+  /** True for history delivered at creation (or after a restore), false for live changes. */
+  catchUp: boolean;
 }
 
 /** A registered watcher; `cancel` stops delivery. */
@@ -33,8 +35,8 @@ export interface Watcher {
   cancel(): void;
 }
 
-/** Events per catch-up batch; a revision is never split across batches. */
-const CATCH_UP_BATCH_EVENTS = 1000;
+/** Default events per catch-up batch; a revision is never split across batches. */
+const DEFAULT_CATCH_UP_BATCH_EVENTS = 1000;
 
 interface Registration {
   spec: WatchSpec;
@@ -62,7 +64,11 @@ function shape(spec: WatchSpec, event: MvccEvent): MvccEvent | null {
 export class WatchHub {
   private readonly registrations = new Set<Registration>();
 
-  constructor(private readonly store: MvccStore) {
+  /** `catchUpBatchEvents`: events per history batch (a revision is never split). Default 1000. */
+  constructor(
+    private readonly store: MvccStore,
+    private readonly catchUpBatchEvents = DEFAULT_CATCH_UP_BATCH_EVENTS,
+  ) {
     store.onChange((revision, events) => this.dispatch(revision, events));
     store.onRestore(() => this.resync());
   }
@@ -102,15 +108,15 @@ export class WatchHub {
     let batch: MvccEvent[] = [];
     let lastRevision = 0;
     for (const { revision, event } of history) {
-      if (batch.length >= CATCH_UP_BATCH_EVENTS && revision !== lastRevision) {
-        registration.deliver({ revision: current, events: batch });
+      if (batch.length >= this.catchUpBatchEvents && revision !== lastRevision) {
+        registration.deliver({ revision: current, events: batch, catchUp: true });
         batch = [];
       }
       lastRevision = revision;
       const shaped = shape(spec, event);
       if (shaped !== null) batch.push(shaped);
     }
-    if (batch.length > 0) registration.deliver({ revision: current, events: batch });
+    if (batch.length > 0) registration.deliver({ revision: current, events: batch, catchUp: true });
     registration.nextRevision = current + 1;
   }
 
@@ -126,7 +132,7 @@ export class WatchHub {
         if (selected === null) selected = [];
         selected.push(shaped);
       }
-      if (selected !== null) registration.deliver({ revision, events: selected });
+      if (selected !== null) registration.deliver({ revision, events: selected, catchUp: false });
     }
   }
 
