@@ -42,11 +42,18 @@ import {
   root,
   run,
 } from './images/engine.mjs';
-import { appFiles, busyboxPath, debianMirror, InputsHash, readAptSources } from './images/inputs.mjs';
+import {
+  appFiles,
+  busyboxPath,
+  debianMirror,
+  debianSources,
+  InputsHash,
+  readAptSources,
+} from './images/inputs.mjs';
 
 /** The cache labels (see docs/images.md). */
 export { IMAGE_LABEL, INPUTS_HASH_LABEL } from './images/engine.mjs';
-export { debianMirror, parseDeb822Sources, readAptSources } from './images/inputs.mjs';
+export { debianMirror, debianSources, parseDeb822Sources, readAptSources } from './images/inputs.mjs';
 
 /** The images every Navarch suite may use, by reference. */
 export const IMAGES = Object.freeze({
@@ -179,10 +186,10 @@ const recipes = [
     deps: ['base'],
     inputs: (ctx) => {
       const node = statSync(ctx.nodeBinary);
-      // The 100 MB binary is keyed by version, size and mtime rather than read on every run.
+      // The 100 MB binary is keyed by path, size and mtime rather than read on every run.
       return new InputsHash()
         .add('base', ctx.base.id)
-        .add('node', `${process.version} ${node.size} ${node.mtimeMs}`)
+        .add('node', `${ctx.nodeBinary} ${node.size} ${node.mtimeMs}`)
         .file('deploy/images/node-base/Dockerfile')
         .digest();
     },
@@ -190,11 +197,15 @@ const recipes = [
       const dir = path.join(cacheDir, 'node-base');
       await clearDir(dir);
       await fs.copyFile(path.join(root, 'deploy/images/node-base/Dockerfile'), path.join(dir, 'Dockerfile'));
+      const version = (await run(ctx.nodeBinary, ['--version'])).trim();
+      if (!version.startsWith('v20.')) {
+        ctx.log(`warning: ${ctx.nodeBinary} is Node.js ${version}; the node image expects v20`);
+      }
       await run('cp', ['-a', ctx.nodeBinary, path.join(dir, 'node')]);
       await dockerBuild(this.name, hash, dir, {
         BASE: ctx.base.ref,
         // The host's sources, so that the build uses the mirror the host uses.
-        APT_SOURCES: ctx.aptSources.join('|'),
+        APT_SOURCES: debianSources(ctx.aptSources).join('|'),
       });
       await clearDir(dir);
     },

@@ -49,7 +49,8 @@ export function readAptSources() {
   for (const file of listFiles) {
     for (const raw of readFileSync(file, 'utf8').split('\n')) {
       const line = raw.replace(/#.*/, '').trim();
-      if (line.startsWith('deb ')) lines.push(line.replace(/\s+/g, ' '));
+      // `deb [arch=... signed-by=...] URI SUITE COMPONENTS`: the options are the host's own.
+      if (line.startsWith('deb ')) lines.push(line.replace(/\[[^\]]*\]/, '').replace(/\s+/g, ' '));
     }
   }
   return lines;
@@ -85,11 +86,32 @@ export function parseDeb822Sources(text) {
   return out;
 }
 
+const debianComponents = new Set(['main', 'contrib', 'non-free', 'non-free-firmware']);
+
+/**
+ * The Debian bookworm archives among apt source entries: suite `bookworm` or `bookworm-*`
+ * and only Debian's components. Third-party repositories (their suites are `stable`,
+ * `nodistro`, ... or their components are not Debian's) would need keys a fresh image lacks.
+ */
+export function debianSources(sources = readAptSources()) {
+  return sources.filter((line) => {
+    const [type, uri, suite, ...components] = line.split(' ');
+    return (
+      type === 'deb' &&
+      uri !== undefined &&
+      suite !== undefined &&
+      (suite === 'bookworm' || suite.startsWith('bookworm-')) &&
+      components.length > 0 &&
+      components.every((component) => debianComponents.has(component))
+    );
+  });
+}
+
 /** The Debian mirror for debootstrap: the URI of the host's first entry for the main archive. */
 export function debianMirror(sources = readAptSources()) {
-  for (const line of sources) {
+  for (const line of debianSources(sources)) {
     const [, uri, suite] = line.split(' ');
-    if (uri && suite && !suite.includes('-security') && !suite.includes('-updates')) return uri;
+    if (uri && suite === 'bookworm') return uri;
   }
   throw new Error(
     'NAVARCH_ERR_NO_APT_MIRROR: no Debian mirror found in /etc/apt/sources.list(.d); ' +

@@ -237,7 +237,8 @@ export class ApiClient {
     ca: string,
     private readonly token: string | undefined,
   ) {
-    this.agent = new Agent({ connect: { ca }, connections: 256 });
+    // Generous connect timeout: the build machine is shared and TLS handshakes queue under load.
+    this.agent = new Agent({ connect: { ca, timeout: 60_000 }, connections: 256 });
   }
 
   /** A client for the same server without (or with another) token. */

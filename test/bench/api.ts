@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { type ApiClient, backends, type NavarchServer, serverOptions, startServer, type WatchStream } from '../api/harness.js';
+import { type ApiClient, backends, type NavarchServer, serverOptions, startServer } from '../api/harness.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
   const watchers = Number(process.env.BENCH_WATCHERS ?? 1000);
   process.stderr.write(`backend: ${backend.name}\n`);
   const store = await backend.start();
-  const server = await startServer({ ...serverOptions(store), extraArgs: ['--log-level', 'warn'] });
+  const server = await startServer(serverOptions(store));
   const api = server.client;
   const results: Record<string, unknown> = { backend: backend.name };
   try {
@@ -229,4 +229,3 @@ void main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
-export type { WatchStream };

@@ -97,7 +97,7 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
     }
   });
 
-  it('fails a registry pull inside a node at once, on the loopback proxy', async () => {
+  it('fails a registry pull inside a node quickly, on the loopback proxy', async () => {
     // The pull goes to the node's closed loopback proxy port, never beyond the node.
     const result = await node(0).container.exec(['docker', 'pull', 'navarch/not-here:1']);
     expect(result.exitCode).not.toBe(0);

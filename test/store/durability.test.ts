@@ -45,11 +45,11 @@ describe('store durability (3 real processes, kill -9)', () => {
       stats,
     });
     try {
-      await step(stats, 200);
+      await step(stats, 150);
       const leader = await c.waitForLeader();
       const follower = (leader + 1) % 3;
       await c.signal(follower, 'SIGKILL');
-      await step(stats, 200);
+      await step(stats, 150);
       c.start(follower);
       await c.waitForLeader();
       await step(stats, 100);
@@ -58,7 +58,7 @@ describe('store durability (3 real processes, kill -9)', () => {
       await c.signal(leader2, 'SIGKILL');
       const survivors = [0, 1, 2].filter((i) => i !== leader2);
       await c.waitForLeader(survivors);
-      await step(stats, 200);
+      await step(stats, 150);
       c.start(leader2);
       await c.waitForLeader();
       await step(stats, 100);
@@ -66,7 +66,7 @@ describe('store durability (3 real processes, kill -9)', () => {
       await Promise.all([0, 1, 2].map((i) => c.signal(i, 'SIGKILL')));
       c.startAll();
       await c.waitForLeader();
-      await step(stats, 200);
+      await step(stats, 150);
     } finally {
       finish();
     }

@@ -2,10 +2,11 @@
 # Entrypoint of navarch/node (runs under tini, which reaps and forwards signals).
 #
 # 0. Removes the default route: a node sees its cluster network and nothing beyond.
+#    Makes lookups of names outside the cluster fail fast (resolver options).
 # 1. Starts the node's own Docker engine: overlay2 on the /var/lib/docker volume (vfs, slow,
 #    only if that path is itself on overlayfs, i.e. the volume is missing), no outside DNS
-#    for inner containers, no registry mirrors: images reach a node by `docker load`, never
-#    by a pull.
+#    for inner containers, registry traffic sent to a closed loopback port: images reach a
+#    node by `docker load`, never by a pull.
 # 2. Once the engine answers, starts `navarch agent` if this build of navarch has it;
 #    otherwise just keeps the engine running.
 # SIGTERM stops the agent first, then the engine, which gives the inner containers 5 s to
@@ -14,7 +15,7 @@
 # Environment:
 #   NAVARCH_DOCKERD_ARGS  extra dockerd flags (e.g. "--bip 10.10.0.1/24").
 #   NAVARCH_REGISTRY_PROXY  the engine's registry proxy (default: a closed loopback port,
-#                         so that pulls fail at once; set a real one to allow pulls).
+#                         so that pulls fail fast; set a real one to allow pulls).
 #   NAVARCH_AGENT_ARGS    flags for `navarch agent` (word-split by the shell).
 #   NAVARCH_NO_AGENT=1    never start the agent (the e2e suites drive the engine directly).
 #   NAVARCH_KEEP_DEFAULT_ROUTE=1  keep the default route (a node on a routed network).
@@ -34,6 +35,14 @@ if [ "${NAVARCH_KEEP_DEFAULT_ROUTE:-}" != 1 ]; then
   fi
 fi
 
+# The node's resolver is Docker's embedded DNS (it knows the other nodes' names); it
+# forwards every other name to 127.0.0.1, where nothing answers, so a lookup of an outside
+# name would hang for 20 s (5 s x 2 tries x A/AAAA). One short try makes it fail in ~2 s.
+if [ -w /etc/resolv.conf ]; then
+  resolv=$(grep -Ev '^[[:space:]]*options' /etc/resolv.conf || true)
+  printf '%s\noptions ndots:0 timeout:1 attempts:1\n' "$resolv" >/etc/resolv.conf
+fi
+
 storage_driver=overlay2
 if [ "$(stat -f -c %T /var/lib/docker 2>/dev/null || echo unknown)" = overlayfs ]; then
   log "warning: /var/lib/docker is not a volume (overlayfs); falling back to the slow vfs driver"
@@ -50,8 +59,8 @@ fi
 
 mkdir -p /var/log /run
 # Registry traffic goes to a proxy on a closed loopback port: a pull (a missing image, a
-# wrong pull policy) fails at once with "connection refused" instead of stalling on lookups
-# and timeouts, and nothing leaves the node. Images reach a node by `docker load`.
+# wrong pull policy) fails in about a second with "connection refused" instead of stalling
+# on lookups and timeouts, and nothing leaves the node. Images reach a node by `docker load`.
 registry_proxy=${NAVARCH_REGISTRY_PROXY:-http://127.0.0.1:9}
 # shellcheck disable=SC2086 # word splitting of the optional flags is intended
 HTTP_PROXY=$registry_proxy HTTPS_PROXY=$registry_proxy NO_PROXY= \

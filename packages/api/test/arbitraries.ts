@@ -65,21 +65,65 @@ const container = (name: string) =>
     { requiredKeys: ['name', 'image'] },
   );
 
-/** A pod spec with 1-3 uniquely named containers. */
+const volumeSource = fc.oneof(
+  fc.constant({ emptyDir: {} }),
+  dnsLabel.map((name) => ({ configMap: { name } })),
+  dnsLabel.map((secretName) => ({ secret: { secretName } })),
+  dnsLabel.map((claimName) => ({ persistentVolumeClaim: { claimName } })),
+);
+const toleration = fc.oneof(
+  fc.record({
+    key: labelKey,
+    operator: fc.constant('Exists'),
+    effect: fc.constantFrom('NoSchedule', 'NoExecute'),
+  }),
+  fc.record({ key: labelKey, operator: fc.constant('Equal'), value: labelValue }),
+);
+
+/**
+ * A pod spec with 1-3 containers and 0-1 init containers (names unique across both),
+ * volumes mounted by the first container, tolerations and an envFrom reference.
+ */
 export const podSpec = fc
-  .uniqueArray(dnsLabel, { minLength: 1, maxLength: 3 })
-  .chain((names) => fc.tuple(...names.map((name) => container(name))))
-  .chain((containers) =>
-    fc.record(
+  .tuple(
+    fc.uniqueArray(dnsLabel, { minLength: 1, maxLength: 4 }),
+    fc.boolean(),
+    fc.uniqueArray(dnsLabel, { maxLength: 3 }),
+  )
+  .chain(([names, withInit, volumeNames]) => {
+    const initCount = withInit && names.length > 1 ? 1 : 0;
+    return fc.tuple(
+      fc.tuple(...names.map((name) => container(name))),
+      fc.tuple(...volumeNames.map(() => volumeSource)),
+      fc.constant(initCount),
+      fc.constant(volumeNames),
+      fc.option(dnsLabel, { nil: undefined }),
+      fc.array(toleration, { maxLength: 2 }),
+    );
+  })
+  .chain(([containers, sources, initCount, volumeNames, envFromName, tolerations]) => {
+    const [first, ...rest] = containers.map((item) => ({ ...item }) as Record<string, unknown>);
+    const main = [first, ...rest.slice(initCount)].filter((item) => item !== undefined);
+    const init = rest.slice(0, initCount).map(({ livenessProbe: _l, readinessProbe: _r, ...item }) => item);
+    if (main[0] !== undefined) {
+      main[0].volumeMounts = volumeNames.map((name) => ({ name, mountPath: `/mnt/${name}` }));
+      if (envFromName !== undefined) main[0].envFrom = [{ configMapRef: { name: envFromName } }];
+    }
+    const volumes = volumeNames.map((name, position) => ({ name, ...sources[position] }));
+    return fc.record(
       {
-        containers: fc.constant(containers),
+        containers: fc.constant(main),
+        initContainers: fc.constant(init),
+        volumes: fc.constant(volumes),
+        tolerations: fc.constant(tolerations),
         restartPolicy: fc.constantFrom('Always', 'OnFailure', 'Never'),
         nodeSelector: labels,
         terminationGracePeriodSeconds: fc.nat({ max: 300 }),
       },
-      { requiredKeys: ['containers'] },
-    ),
-  );
+      // Volumes are required because the first container's mounts refer to them.
+      { requiredKeys: ['containers', 'volumes'] },
+    );
+  });
 
 const pod = fc.record({
   apiVersion: fc.constant('v1'),
@@ -347,6 +391,24 @@ export function mutationsFor(object: KubeObject): Mutation[] {
     ),
     mutation('bad dns policy', `${prefix}.dnsPolicy`, `${prefix}.dnsPolicy`, 'Google'),
     mutation('containers not a list', `${prefix}.containers`, `${prefix}.containers`, 'nginx'),
+    mutation(
+      'mount of a missing volume',
+      `${prefix}.containers[0].volumeMounts[0].name`,
+      `${prefix}.containers[0].volumeMounts`,
+      [{ name: 'missing-vol', mountPath: '/x' }],
+    ),
+    mutation('two volume sources', `${prefix}.volumes[0].hostPath`, `${prefix}.volumes`, [
+      { name: 'v', emptyDir: {}, hostPath: { path: '/x' } },
+    ]),
+    mutation('value with Exists', `${prefix}.tolerations[0].operator`, `${prefix}.tolerations`, [
+      { key: 'a', operator: 'Exists', value: 'x' },
+    ]),
+    mutation(
+      'envFrom without source',
+      `${prefix}.containers[0].envFrom[0]`,
+      `${prefix}.containers[0].envFrom`,
+      [{}],
+    ),
   ];
   switch (object.kind) {
     case 'Pod':

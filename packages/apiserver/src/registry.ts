@@ -112,6 +112,12 @@ export class Registry {
     private readonly kv: KvStore,
     private readonly allocator: ServiceAllocator,
     private readonly log: Logger,
+    /**
+     * Reads a namespace from the watch cache (undefined when absent or not loaded). Creates
+     * check their namespace here first, like Kubernetes' NamespaceLifecycle admission reads its
+     * informer; a miss falls back to a quorum read, so a just-created namespace is never refused.
+     */
+    private readonly cachedNamespace: (name: string) => KubeObject | undefined = () => undefined,
   ) {}
 
   /** Applies a patch of `type` to a copy of `current` (not 'apply', which is handled by `patch`). */
@@ -195,9 +201,12 @@ export class Registry {
     if (!r.namespaced) return;
     if (namespace === undefined || namespace === '')
       throw badRequest('the namespace of the object is required');
-    const kv = await this.kv.get(objectKey(namespaceResource, undefined, namespace));
-    if (!kv) throw notFound('namespaces', '', namespace);
-    const ns = decodeObject(kv.value, kv.modRevision);
+    let ns = this.cachedNamespace(namespace);
+    if (ns === undefined) {
+      const kv = await this.kv.get(objectKey(namespaceResource, undefined, namespace));
+      if (!kv) throw notFound('namespaces', '', namespace);
+      ns = decodeObject(kv.value, kv.modRevision);
+    }
     if (ns.metadata.deletionTimestamp !== undefined) {
       throw new ApiError(
         403,

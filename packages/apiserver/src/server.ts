@@ -30,9 +30,17 @@ import {
 import { ApiServerMetrics } from './metrics.js';
 import type { KubeObject } from './objects.js';
 import type { TokenAuthenticator } from './pki.js';
+import { decodeKubernetesProtobuf } from './protobuf.js';
 import { type DeleteOptions, type ListOptions, type PatchType, Registry } from './registry.js';
 import { boolParam, intParam, type ParsedPath, parseResourcePath, type ResourcePath } from './request.js';
-import { apiVersionOf, findResource, RESOURCES, type ResourceInfo, storagePrefix } from './resources.js';
+import {
+  apiVersionOf,
+  findResource,
+  objectKey,
+  RESOURCES,
+  type ResourceInfo,
+  storagePrefix,
+} from './resources.js';
 import {
   formatLabelSelector,
   labelSelectorFromObject,
@@ -168,7 +176,6 @@ export class ApiServer {
       parseCidr(config.serviceClusterIpRange),
       parsePortRange(config.serviceNodePortRange),
     );
-    this.registry = new Registry(config.kv, this.allocator, config.log);
     for (const r of RESOURCES) {
       const prefix = storagePrefix(r);
       if (!this.caches.has(prefix))
@@ -177,6 +184,11 @@ export class ApiServer {
           new WatchCache(config.kv, prefix, { historySize: config.watchCacheSize, log: config.log }),
         );
     }
+    const namespaces = findResource('', 'v1', 'namespaces')!;
+    const namespaceCache = this.cacheFor(namespaces);
+    this.registry = new Registry(config.kv, this.allocator, config.log, (name) =>
+      namespaceCache.lookup(objectKey(namespaces, undefined, name)),
+    );
     this.app = createApp(config);
     this.routes();
   }
@@ -311,9 +323,11 @@ export class ApiServer {
       return reply.code(500).type('text/plain').send('not ready');
     });
     app.get('/version', async () => versionInfo());
-    app.get('/metrics', async (_req, reply) =>
-      reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics()),
-    );
+    app.get('/metrics', async (_req, reply) => {
+      const texts = [await this.metrics.registry.metrics()];
+      for (const r of this.config.extraMetrics ?? []) texts.push(await r.metrics());
+      return reply.type(this.metrics.registry.contentType).send(texts.join('\n'));
+    });
     app.get('/api', async (req) => apiVersions(`${req.hostname}`));
     app.get('/apis', async () => apiGroupList());
     app.get('/openapi/v2', async (_req, reply) =>
@@ -410,8 +424,13 @@ export class ApiServer {
         subresource: p.subresource ?? '',
       });
     const contentType = String(req.headers['content-type'] ?? '');
-    if (contentType.includes('protobuf') || contentType.includes('cbor'))
-      throw unsupportedMediaType(contentType);
+    if (contentType.includes('cbor')) throw unsupportedMediaType(contentType);
+    const protobuf = contentType.includes('application/vnd.kubernetes.protobuf');
+    if (protobuf && req.method !== 'POST' && req.method !== 'PUT') throw unsupportedMediaType(contentType);
+    const readBody = (): unknown =>
+      protobuf && Buffer.isBuffer(req.body)
+        ? decodeKubernetesProtobuf(req.body, contentType)
+        : parseJsonBody(req.body, true);
     const dryRun = query.dryRun === 'All';
     const ns = r.namespaced ? p.namespace : undefined;
     if (r.namespaced && p.name !== undefined && ns === undefined) throw notFound(r.plural, r.group, p.name);
@@ -434,11 +453,11 @@ export class ApiServer {
         return this.serveWatch(req, reply, r, ns, query, info);
       case 'POST': {
         if (p.name !== undefined) throw methodNotAllowed(`POST is not supported on ${r.plural}/${p.name}`);
-        const obj = await this.registry.create(r, ns, parseJsonBody(req.body, true), dryRun);
+        const obj = await this.registry.create(r, ns, readBody(), dryRun);
         return reply.code(201).send(obj);
       }
       case 'PUT': {
-        const body = parseJsonBody(req.body, true);
+        const body = readBody();
         if (p.subresource === 'scale')
           return this.updateScale(r, ns, p.name!, () => body as KubeObject, dryRun);
         return this.registry.update(r, ns, p.name!, body, p.subresource, dryRun);

@@ -267,6 +267,11 @@ export class WatchCache {
     return { cancel };
   }
 
+  /** The cached object under `key`, if any. */
+  lookup(key: string): KubeObject | undefined {
+    return this.objects.get(key);
+  }
+
   /** A snapshot of the current objects (used for deletecollection and the namespace loop). */
   snapshot(): KubeObject[] {
     return [...this.objects.values()];

@@ -62,4 +62,5 @@ export {
   type RestClientOptions,
   withQuery,
 } from './rest.js';
+export { parseSimpleYaml } from './simple-yaml.js';
 export { decodeWatchStream, MAX_WATCH_LINE_BYTES, type WatchEvent } from './watch.js';

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { KubeconfigError } from './errors.js';
+import { parseSimpleYaml } from './simple-yaml.js';
 
 /** Cluster entry of a kubeconfig (`clusters[].cluster`). */
 export interface KubeCluster {
@@ -121,9 +122,9 @@ function readConfigFile(path: string): Kubeconfig {
       cause: err,
     });
   }
-  let doc: unknown;
+  let doc: unknown = parseSimpleYaml(text);
   try {
-    doc = parse(text);
+    if (doc === undefined) doc = parse(text);
   } catch (err) {
     throw new KubeconfigError(`error loading config file "${path}": ${(err as Error).message}`, {
       cause: err,

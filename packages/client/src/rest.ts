@@ -3,7 +3,10 @@
  * certificate), bearer token, JSON in and out, Kubernetes Status errors as StatusError, network
  * failures as ConnectionError with the kubectl wording.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+// Deep imports on purpose (start-up time): see undici-pool.d.ts.
+import undiciRequest from 'undici/lib/api/api-request.js';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
 import { ConnectionError, type Status, StatusError } from './errors.js';
 import type { RestConfig } from './kubeconfig.js';
 
@@ -155,7 +158,7 @@ export class RestClient {
     if (config.certData !== undefined) tls.cert = config.certData;
     if (config.keyData !== undefined) tls.key = config.keyData;
     if (config.tlsServerName !== undefined) tls.servername = config.tlsServerName;
-    this.pool = new Pool(url.origin, {
+    this.pool = new PoolClass(url.origin, {
       connect: { ...tls, timeout: options.connectTimeoutMs ?? 10_000 },
       connections: 8,
       pipelining: 1,
@@ -180,7 +183,7 @@ export class RestClient {
       headers['content-type'] = options.contentType ?? 'application/json';
     }
     try {
-      return await this.pool.request({
+      return await undiciRequest.call(this.pool, {
         method: options.method,
         path: withQuery(this.basePath + options.path, options.query),
         headers,

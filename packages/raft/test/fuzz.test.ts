@@ -23,7 +23,19 @@ function runFuzz({ seed, steps, preVote, checkQuorum }: FuzzOptions): void {
   const rand = seededRandom(seed * 7919 + 1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const ids = [1, 2, 3, 4, 5];
-  const net = new Network(ids, { preVote, checkQuorum, maxSizePerMsgBytes: 200, maxInflightMsgs: 4 }, seed);
+  // FUZZ_BUG=<testingBugs switch> checks that this test would notice it (expect failures).
+  const bug = process.env.FUZZ_BUG;
+  const net = new Network(
+    ids,
+    {
+      preVote,
+      checkQuorum,
+      maxSizePerMsgBytes: 200,
+      maxInflightMsgs: 4,
+      ...(bug === undefined ? {} : { testingBugs: { [bug]: true } }),
+    },
+    seed,
+  );
   const leaderOfTerm = new Map<number, number>();
   const appliedAt = new Map<number, string>();
   const appliedCount = new Map<number, number>(ids.map((id) => [id, 0]));

@@ -94,6 +94,49 @@ describe('RawNode and the Ready contract', () => {
   });
 });
 
+describe('config', () => {
+  it('logs through the optional pure callback with structured fields', () => {
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const storage = MemoryStorage.withConfState({ voters: [1], learners: [] });
+    const node = new RawNode(
+      config(storage, { logger: (level, message, fields) => lines.push({ level, message, fields }) }),
+    );
+    node.campaign();
+    // Refused: the bootstrap conf changes are not applied yet.
+    expect(lines.find((l) => l.message === 'became leader')).toBeUndefined();
+    expect(lines.some((l) => l.level === 'warn' && l.message.includes('pending configuration changes'))).toBe(
+      true,
+    );
+    const rd = node.ready();
+    storage.append(rd.entries);
+    node.advance(rd);
+    node.campaign();
+    const leader = lines.find((l) => l.message === 'became leader');
+    expect(leader?.level).toBe('info');
+    expect(leader?.fields).toMatchObject({ node: 1, term: 2 });
+  });
+
+  it('bounds the committed entries handed out in one Ready', () => {
+    const storage = MemoryStorage.withConfState({ voters: [1], learners: [] });
+    const node = new RawNode(config(storage, { maxCommittedSizePerReadyBytes: 1 }));
+    const handle = () => {
+      const rd = node.ready();
+      storage.append(rd.entries);
+      if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+      node.advance(rd);
+      return rd;
+    };
+    expect(handle().committedEntries).toHaveLength(1); // one bootstrap entry at a time
+    while (node.hasReady()) handle();
+    node.campaign();
+    for (let i = 0; i < 5; i++) node.propose(enc(`e${i}`));
+    const sizes: number[] = [];
+    while (node.hasReady()) sizes.push(handle().committedEntries.length);
+    expect(sizes.every((n) => n <= 1)).toBe(true);
+    expect(node.status().applied).toBe(node.status().lastIndex);
+  });
+});
+
 describe('restart from storage', () => {
   it('keeps term, vote, log and commit', () => {
     const net = new Network([1, 2, 3]);

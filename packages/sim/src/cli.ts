@@ -16,6 +16,7 @@ interface CliOptions {
   bug?: keyof TestingBugs;
   verbose: boolean;
   failFast: boolean;
+  traceLines: number;
 }
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liveness-ticks L] [--bug NAME] [--verbose]
@@ -25,6 +26,7 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liven
   --liveness-ticks L  ticks the healed cluster gets to commit a new write (default 600)
   --bug NAME          turn on a deliberate Raft bug: commitPreviousTermEntries, forgetVoteOnRestart, skipPrevLogCheck
   --fail-fast         stop at the first seed that finds a violation
+  --trace N           on a violation, print the last N events (messages, Readys, faults, Raft's log)
   --verbose           print one line per seed`;
 
 const BUGS: readonly (keyof TestingBugs)[] = [
@@ -52,6 +54,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     livenessTicks: 600,
     verbose: false,
     failFast: false,
+    traceLines: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -79,6 +82,9 @@ function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--verbose':
         options.verbose = true;
+        break;
+      case '--trace':
+        options.traceLines = parseInteger('--trace', next(), 1);
         break;
       case '--fail-fast':
         options.failFast = true;
@@ -119,6 +125,7 @@ function main(): number {
   let invoked = 0;
   let completed = 0;
   let unknown = 0;
+  let readIndexReads = 0;
   let checks = 0;
   let run = 0;
   for (let seed = options.seed; seed <= last; seed++) {
@@ -127,12 +134,14 @@ function main(): number {
       seed,
       safetyTicks: options.steps,
       livenessTicks: options.livenessTicks,
+      traceLines: options.traceLines,
       ...(options.bug === undefined ? {} : { testingBugs: { [options.bug]: true } }),
     });
     ticks += result.ticks;
     invoked += result.operations.invoked;
     completed += result.operations.completed;
     unknown += result.operations.unknown;
+    readIndexReads += result.operations.readIndexReads;
     checks += result.invariantChecks;
     add(faults, result.faults);
     lin[result.linearizability] = (lin[result.linearizability] ?? 0) + 1;
@@ -144,10 +153,17 @@ function main(): number {
         `seed ${seed}: ${status}; ticks ${result.ticks}, ops ${result.operations.invoked} (${result.operations.unknown} unknown), commit ${result.committedIndex}, trace ${result.traceHash}`,
       );
     }
+    if (result.ok && result.linearizability === 'inconclusive') {
+      console.log(`seed ${seed}: note: linearizability search budget exhausted (inconclusive, not a violation)`);
+    }
     if (!result.ok) {
       failures.push(result);
       console.log(`  ${result.violation?.message.split('\n').join('\n  ')}`);
       if (options.verbose) for (const line of result.nodes) console.log(`  ${line}`);
+      if (result.events.length > 0) {
+        console.log(`  last ${result.events.length} events:`);
+        for (const line of result.events) console.log(`    ${line}`);
+      }
       console.log(
         `  reproduce: npm run sim -- --seed ${seed} --steps ${options.steps}${options.bug ? ` --bug ${options.bug}` : ''}`,
       );
@@ -162,7 +178,9 @@ function main(): number {
     .map((k) => `${k}=${faults[k]}`)
     .join(' ');
   console.log(`  faults      ${faultText}`);
-  console.log(`  operations  ${invoked} invoked, ${completed} completed, ${unknown} unknown outcome`);
+  console.log(
+    `  operations  ${invoked} invoked, ${completed} completed (${readIndexReads} ReadIndex gets), ${unknown} unknown outcome`,
+  );
   console.log(
     `  linearizability ${Object.keys(lin)
       .sort()

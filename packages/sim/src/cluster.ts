@@ -22,6 +22,8 @@ export interface ClusterOptions {
   link: LinkFaults;
   /** Invariant checks to skip. */
   disabledChecks?: readonly ViolationKind[];
+  /** Keep the last this many human-readable event lines (0: none, the fast default). */
+  traceLines?: number;
   /** Probability that a node crashes between writing a Ready and its fsync. */
   crashBeforeSyncRate?: number;
   /** Probability that a newly elected leader crashes after its first Ready is synced but before it is sent. */
@@ -81,6 +83,10 @@ export class Cluster {
   private eventCounter = 0;
   /** Running hash of everything that happened; equal seeds must give equal hashes. */
   traceHash = 0x2545f491;
+  /** False once faults are healed for the liveness phase: crash points then never fire. */
+  crashPointsEnabled = true;
+  /** The last `traceLines` event lines, oldest first (see {@link recentEvents}). */
+  private readonly events: string[] = [];
 
   constructor(
     private readonly prng: Prng,
@@ -129,8 +135,26 @@ export class Cluster {
   }
 
   /** Counts one injected fault of `kind`. */
-  count(kind: string): void {
+  count(kind: string, detail = ''): void {
     this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+    if (this.tracing) this.note(0, () => `fault ${kind}${detail ? ` ${detail}` : ''}`);
+  }
+
+  private get tracing(): boolean {
+    return (this.options.traceLines ?? 0) > 0;
+  }
+
+  /** Records an event line (when tracing); node 0 means the cluster itself. */
+  note(node: number, text: () => string): void {
+    const capacity = this.options.traceLines ?? 0;
+    if (capacity <= 0) return;
+    this.events.push(`t=${this.now} ${node === 0 ? 'sim' : `n${node}`} ${text()}`);
+    if (this.events.length > capacity) this.events.splice(0, this.events.length - capacity);
+  }
+
+  /** The last event lines kept (empty unless `traceLines` was set). */
+  recentEvents(): string[] {
+    return [...this.events];
   }
 
   private addNode(id: number, bootstrap: ConfState): SimNode {
@@ -144,7 +168,9 @@ export class Cluster {
       },
       confChangeApplied: (_nodeId, change) => this.onConfChangeApplied(change),
       trace: (...values) => this.trace(...values),
+      note: this.tracing ? (nodeId, text) => this.note(nodeId, text) : undefined,
       crashPoint: (_nodeId, ready, synced) => {
+        if (!this.crashPointsEnabled) return false;
         if (synced) {
           const elected = ready.softState?.role === 'leader';
           if (!elected || !this.prng.chance(this.options.crashOnElectionRate ?? 0)) return false;
@@ -213,7 +239,7 @@ export class Cluster {
     const n = this.node(id);
     if (!n.up) return;
     n.crash();
-    this.count('crash');
+    this.count('crash', `node ${id}`);
   }
 
   /** Restarts node `id` from its durable state. */
@@ -221,7 +247,7 @@ export class Cluster {
     const n = this.node(id);
     if (n.up || n.stopped) return;
     n.start();
-    this.count('restart');
+    this.count('restart', `node ${id}`);
   }
 
   /** Permanently stops a node (decommissioned after removal). */
@@ -238,7 +264,7 @@ export class Cluster {
     if (leader === undefined || id === undefined) return undefined;
     this.spares.shift();
     leader.proposeConfChange({ type: 'addLearnerNode', nodeId: id });
-    this.count('addLearner');
+    this.count('addLearner', `node ${id} via leader ${leader.id}`);
     return id;
   }
 
@@ -250,7 +276,7 @@ export class Cluster {
     if (learners.length === 0) return undefined;
     const id = this.prng.pick(learners);
     leader.proposeConfChange({ type: 'addNode', nodeId: id });
-    this.count('promote');
+    this.count('promote', `node ${id} via leader ${leader.id}`);
     return id;
   }
 
@@ -263,7 +289,7 @@ export class Cluster {
     if (candidates.length === 0) return undefined;
     const id = this.prng.pick(candidates);
     leader.proposeConfChange({ type: 'removeNode', nodeId: id });
-    this.count('remove');
+    this.count('remove', `node ${id} via leader ${leader.id}`);
     return id;
   }
 
@@ -275,7 +301,7 @@ export class Cluster {
     if (others.length === 0) return undefined;
     const target = this.prng.pick(others);
     leader.transferLeader(target);
-    this.count('transferLeader');
+    this.count('transferLeader', `${leader.id} -> ${target}`);
     return target;
   }
 

@@ -54,6 +54,8 @@ export interface NodeHooks {
   confChangeApplied(node: number, change: ConfChange, confState: ConfState): void;
   /** Something for the trace hash. */
   trace(...values: number[]): void;
+  /** A human-readable event line, or undefined when nobody keeps them (the text is built lazily). */
+  note?: ((node: number, text: () => string) => void) | undefined;
   /**
    * Asked after a Ready's writes and before its fsync (`synced` false: the writes are lost), and
    * after its fsync but before its messages go out (`synced` true): returning true crashes the
@@ -165,8 +167,19 @@ export class SimNode {
       preVote: s.preVote,
       checkQuorum: s.checkQuorum,
       ...(s.testingBugs === undefined ? {} : { testingBugs: s.testingBugs }),
+      ...(this.hooks.note === undefined
+        ? {}
+        : {
+            logger: (level: string, message: string, fields: Record<string, unknown>) =>
+              this.hooks.note?.(this.id, () => `raft ${level}: ${message} ${JSON.stringify(fields)}`),
+          }),
     });
     this.hooks.trace(1, this.id, this.incarnation);
+    this.hooks.note?.(
+      this.id,
+      () =>
+        `start #${this.incarnation}: term ${hardState.term} vote ${hardState.vote} commit ${hardState.commit} log ${first}..${last} snapshot ${snapshot.metadata.index} voters [${confState.voters}] learners [${confState.learners}]`,
+    );
   }
 
   /** Power loss: the process dies; unsynced writes are lost except a random surviving prefix. */
@@ -184,6 +197,7 @@ export class SimNode {
     this.role = 'follower';
     this.leaderId = 0;
     this.hooks.trace(2, this.id, surviving);
+    this.hooks.note?.(this.id, () => `crash: ${unsynced} unsynced writes, ${surviving} survive`);
   }
 
   /** Queues a message from the network (dropped while the process is down). */
@@ -300,6 +314,29 @@ export class SimNode {
 
   /** Step 1 of the Ready contract: write (not yet sync) snapshot, entries, then hard state. */
   private persist(ready: Ready): void {
+    this.hooks.note?.(this.id, () => {
+      const parts: string[] = ['ready:'];
+      if (ready.softState) parts.push(`role ${ready.softState.role} leader ${ready.softState.leaderId}`);
+      if (ready.hardState) {
+        const hs = ready.hardState;
+        parts.push(`hardState term ${hs.term} vote ${hs.vote} commit ${hs.commit}`);
+      }
+      if (ready.snapshot)
+        parts.push(`snapshot ${ready.snapshot.metadata.index}@${ready.snapshot.metadata.term}`);
+      if (ready.entries.length > 0) {
+        parts.push(`entries ${ready.entries.map((e) => `${e.index}@${e.term}`).join(',')}`);
+      }
+      if (ready.committedEntries.length > 0) {
+        const ce = ready.committedEntries;
+        parts.push(`apply ${ce[0]?.index}..${ce[ce.length - 1]?.index}`);
+      }
+      for (const m of ready.messages) {
+        parts.push(
+          `\n    ${m.type} ${m.from}->${m.to} term ${m.term} logTerm ${m.logTerm} index ${m.index} commit ${m.commit}${m.reject ? ` reject hint ${m.rejectHint}` : ''}${m.entries.length > 0 ? ` entries ${m.entries.map((e) => `${e.index}@${e.term}`).join(',')}` : ''}`,
+        );
+      }
+      return parts.join(' ');
+    });
     if (ready.snapshot !== undefined) {
       this.disk.writeSnapshot(ready.snapshot);
       this.checker.onSnapshotInstalled(this.id, ready.snapshot.metadata.index, ready.snapshot.metadata.term);

@@ -64,10 +64,14 @@ export interface RunOptions {
   testingBugs?: TestingBugs;
   /** Overrides of the seed's profile (e.g. more crashes to hunt a specific bug). */
   profile?: Partial<FaultProfile>;
+  /** FOR TESTS ONLY: clients read from any node's local state (stale reads), see WorkloadOptions. */
+  unsafeLocalReads?: boolean;
   /** Skip the liveness phase (bug hunts that only look for safety violations). */
   skipLiveness?: boolean;
   /** Invariant checks to skip (to show that a bug also breaks a deeper property). */
   disabledChecks?: ViolationKind[];
+  /** Keep the last this many event lines and return them in the result (for debugging a seed). */
+  traceLines?: number;
   /** Check the client history for linearizability at the end. Default true. */
   checkLinearizability?: boolean;
 }
@@ -97,6 +101,8 @@ export interface RunResult {
   traceHash: string;
   /** One line per node at the end of the run (role, term, commit, applied, log, membership). */
   nodes: string[];
+  /** The last events before the end (only with RunOptions.traceLines). */
+  events: string[];
 }
 
 /** The fault profile a seed selects (swarm testing: each fault kind is on or off per seed). */
@@ -166,16 +172,16 @@ function injectFaults(cluster: Cluster, prng: Prng, profile: FaultProfile): void
     if (kind === 0) {
       const isolated = prng.pick(ids);
       cluster.network.partition([[isolated], ids.filter((id) => id !== isolated)]);
-      cluster.count('partitionIsolate');
+      cluster.count('partitionIsolate', `node ${isolated}`);
     } else if (kind === 1) {
       const shuffled = prng.shuffle(ids);
       const cut = prng.range(1, Math.max(1, shuffled.length - 1));
       cluster.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
-      cluster.count('partitionSplit');
+      cluster.count('partitionSplit', `[${shuffled.slice(0, cut)}] | [${shuffled.slice(cut)}]`);
     } else if (ids.length > 1) {
       const [from, to] = prng.shuffle(ids);
       cluster.network.blockOneWay(from as number, to as number);
-      cluster.count('partitionOneWay');
+      cluster.count('partitionOneWay', `${from} -> ${to}`);
     }
   }
   if (cluster.network.blockedLinkCount > 0 && prng.chance(profile.healRate)) {
@@ -193,6 +199,7 @@ function injectFaults(cluster: Cluster, prng: Prng, profile: FaultProfile): void
 
 /** Brings every fault to an end: network healed and reliable, members restarted, removed nodes stopped. */
 function healAll(cluster: Cluster): void {
+  cluster.crashPointsEnabled = false;
   cluster.network.heal();
   cluster.network.setDefaults(perfectLink());
   cluster.network.clearLinks();
@@ -226,6 +233,7 @@ export function runSeed(options: RunOptions): RunResult {
       spares,
       link: profile.link,
       crashBeforeSyncRate: profile.crashBeforeSyncRate,
+      traceLines: options.traceLines ?? 0,
       crashOnElectionRate: profile.crashOnElectionRate,
       ...(options.disabledChecks === undefined ? {} : { disabledChecks: options.disabledChecks }),
       node: {
@@ -244,7 +252,10 @@ export function runSeed(options: RunOptions): RunResult {
       },
     });
     const c = cluster;
-    workload = new Workload(c, root.fork(), profile.workload);
+    workload = new Workload(c, root.fork(), {
+      ...profile.workload,
+      ...(options.unsafeLocalReads ? { unsafeLocalReads: true } : {}),
+    });
     workload.onAcknowledgedWrite = (entry, what) => c.checker.onAcknowledged(entry.index, entry.term, what);
     for (let i = 0; i < safetyTicks; i++) {
       injectFaults(c, faultPrng, profile);
@@ -323,6 +334,7 @@ export function runSeed(options: RunOptions): RunResult {
     leadersElected: cluster?.checker.leadersByTerm().length ?? 0,
     committedIndex: cluster?.checker.highestCommitted ?? 0,
     traceHash: (cluster?.traceHash ?? 0).toString(16).padStart(8, '0'),
+    events: cluster?.recentEvents() ?? [],
     nodes: (cluster?.nodes() ?? []).map((n) => {
       const s = n.disk.storage;
       const state = n.stopped ? 'stopped' : n.up ? n.role : 'down';

@@ -25,6 +25,11 @@ export interface WorkloadOptions {
   casRatio: number;
   /** Fraction of gets served through ReadIndex instead of through the log. */
   readIndexRatio: number;
+  /**
+   * FOR TESTS ONLY: serve gets from the chosen node's local state without any Raft round (a
+   * classic stale-read bug), to prove that the linearizability check catches it end to end.
+   */
+  unsafeLocalReads?: boolean;
 }
 
 /** Counters of the workload. */
@@ -164,6 +169,10 @@ export class Workload {
     if (target === undefined) return;
     p.target = target.id;
     this.stats.attempts++;
+    if (p.command.op.kind === 'get' && this.options.unsafeLocalReads) {
+      this.complete(p.command, { value: target.kv.read(p.command.op.key) }, undefined, target.id);
+      return;
+    }
     if (p.command.op.kind === 'get' && p.viaReadIndex) this.cluster.read(target.id, p.command);
     else this.cluster.propose(target.id, p.command);
   }

@@ -1,5 +1,5 @@
 import type { TestingBugs } from '@navarch/raft';
-import { type FaultProfile, type RunResult, runSeed, type ViolationKind } from '@navarch/sim';
+import { chooseProfile, type FaultProfile, type RunResult, runSeed, type ViolationKind } from '@navarch/sim';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -223,5 +223,25 @@ describe('simulator finds deliberate Raft bugs', () => {
         expect(r.violation).toBeUndefined();
       }
     }
+  });
+});
+
+describe('end-to-end linearizability', () => {
+  it('catches stale reads served from a node without a Raft round', () => {
+    const kinds = new Set<string>();
+    for (let seed = 1; seed <= 200 && !kinds.has('linearizability'); seed++) {
+      const r = runSeed({
+        seed,
+        safetyTicks: 300,
+        unsafeLocalReads: true,
+        profile: {
+          partitionRate: 0.03,
+          crashRate: 0.01,
+          workload: { ...chooseProfile(seed).workload, keys: 1, readRatio: 0.5 },
+        },
+      });
+      if (r.violation) kinds.add(r.violation.kind);
+    }
+    expect([...kinds]).toEqual(['linearizability']);
   });
 });

@@ -67,7 +67,11 @@ export interface Cluster {
 function command(kind: ClusterKind): { file: string; prefix: string[] } {
   return kind === 'etcd'
     ? { file: '/usr/bin/etcd', prefix: [] }
-    : { file: process.execPath, prefix: [NAVARCH_MAIN, 'store'] };
+    : {
+        file: process.execPath,
+        // Extra node flags for investigations, e.g. NAVARCH_COMPAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+        prefix: [...(process.env.NAVARCH_COMPAT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), NAVARCH_MAIN, 'store'],
+      };
 }
 
 /**
@@ -89,8 +93,10 @@ export function etcdctl(
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`etcdctl ${args.join(' ')} failed: ${stderr || error.message}`));
-        else resolveRun(options.withStderr ? stdout + stderr : stdout);
+        if (error) {
+          const output = `${stdout.slice(-2000)}\n${stderr.slice(-2000)}`;
+          reject(new Error(`etcdctl ${args.join(' ')} failed: ${error.message}\n${output}`));
+        } else resolveRun(options.withStderr ? stdout + stderr : stdout);
       },
     );
     if (options.input !== undefined) child.stdin?.end(options.input);

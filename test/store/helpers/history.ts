@@ -6,6 +6,7 @@
  * Outcomes: a put that fails or times out has an UNKNOWN outcome (no completeTime: it may or may
  * not have been applied); a get that fails is left out (it changed nothing).
  */
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { type KvOperation, kvModel, checkLinearizable } from '@navarch/sim';
 import { loadEtcdServices } from '@navarch/store';
@@ -111,6 +112,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     done = true;
   });
   const stats = options.stats ?? { ok: 0, failed: 0 };
+  // Fresh keys per workload: the checker's model starts from empty keys.
+  const prefix = `${randomUUID().slice(0, 8)}/`;
   let sequence = 0;
   const timeoutMs = options.timeoutMs ?? 2000;
   const maxOperations = options.maxOperations ?? 100_000;
@@ -126,7 +129,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       }
       const url = urls[(workerId + n) % urls.length]!;
       const client = clientFor(url);
-      const key = `k${(workerId * 7 + n) % options.keys}`;
+      const key = `${prefix}k${(workerId * 7 + n) % options.keys}`;
       const isPut = n % 2 === 0;
       const invokeTime = performance.now();
       if (isPut) {
@@ -165,7 +168,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 export function linearizabilityViolation(history: KvOperation[]): string | undefined {
   const result = checkLinearizable(history, kvModel, { maxStatesPerPartition: 2_000_000 });
   if (result.outcome === 'ok') return undefined;
-  return `${result.outcome}: ${result.failure?.partition}: ${result.failure?.message}`;
+  const ops = (result.failure?.operations ?? [])
+    .map(
+      (o) =>
+        `  c${o.clientId} ${o.op.kind} ${o.op.value ?? ''} -> ${o.completeTime === undefined ? '?' : JSON.stringify(o.result)} [${o.invokeTime.toFixed(1)}, ${o.completeTime?.toFixed(1) ?? 'inf'}]`,
+    )
+    .slice(-60)
+    .join('\n');
+  return `${result.outcome}: ${result.failure?.partition}: ${result.failure?.message}\n${ops}`;
 }
 
 /** The last acknowledged value of every key must be readable, or a later unknown write's value. */

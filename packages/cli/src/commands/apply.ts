@@ -4,7 +4,13 @@
  * apply on request, and kubectl's output lines.
  */
 
-import { isStatus, type KubeObject, type ResourceInfo, WELL_KNOWN_RESOURCES } from '@navarch/client';
+import {
+  ConnectionError,
+  isStatus,
+  type KubeObject,
+  type ResourceInfo,
+  WELL_KNOWN_RESOURCES,
+} from '@navarch/client';
 import type { Factory } from '../context.js';
 import { CliError, ExitSignal } from '../errors.js';
 import { io } from '../io.js';
@@ -73,6 +79,8 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
           try {
             created = await client.create(info, plan.namespace, plan.modified, options);
           } catch (err) {
+            // An unreachable server fails every object alike: say it once, like kubectl.
+            if (err instanceof ConnectionError) throw err;
             io.err(`${operationError(err, 'creating', manifest.source)}\n`);
             failed = true;
             continue;
@@ -96,6 +104,8 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
         try {
           result = await client.patch(info, plan.namespace, plan.name, 'merge', patch, options);
         } catch (err) {
+          // An unreachable server fails every object alike: say it once, like kubectl.
+          if (err instanceof ConnectionError) throw err;
           io.err(`${operationError(err, 'patching', manifest.source)}\n`);
           failed = true;
           continue;
@@ -103,6 +113,8 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
       }
       printOperation(info, result, 'configured', dryRun, flags.output);
     } catch (err) {
+      // An unreachable server fails every object alike: say it once, like kubectl.
+      if (err instanceof ConnectionError) throw err;
       io.err(`${operationError(err, 'retrieving current configuration of', manifest.source)}\n`);
       failed = true;
     }
@@ -150,6 +162,8 @@ export async function runCreate(factory: Factory, args: string[], flags: Flags):
           : await client.create(info, namespace, object, { dryRun: dryRun === 'server' });
       printOperation(info, created, 'created', dryRun, flags.output);
     } catch (err) {
+      // An unreachable server fails every object alike: say it once, like kubectl.
+      if (err instanceof ConnectionError) throw err;
       io.err(`${operationError(err, 'creating', manifest.source)}\n`);
       failed = true;
     }
@@ -232,6 +246,8 @@ export async function runReplace(factory: Factory, _args: string[], flags: Flags
           : await client.update(info, namespace, object, { dryRun: dryRun === 'server' });
       printOperation(info, replaced, 'replaced', dryRun, flags.output);
     } catch (err) {
+      // An unreachable server fails every object alike: say it once, like kubectl.
+      if (err instanceof ConnectionError) throw err;
       if (isStatus(err, 404) || !(err instanceof CliError)) {
         io.err(`${operationError(err, 'replacing', manifest.source)}\n`);
       } else io.err(`error: ${err.message}\n`);

@@ -64,6 +64,8 @@ export async function runDelete(factory: Factory, args: string[], flags: Flags):
       if (dryRun !== 'client') await client.delete(info, namespace, name, options);
       printDeleted(info, name, dryRun, flags.output);
     } catch (err) {
+      // An unreachable server fails every object alike: say it once, like kubectl.
+      if (err instanceof ConnectionError) throw err;
       if (isStatus(err, 404) && flags.ignoreNotFound) return;
       failed = true;
       if (source) io.err(`${operationError(err, 'deleting', source)}\n`);

@@ -202,15 +202,25 @@ class WatchSession {
       if (this.queuedEvents > this.context.limits.watchStreamBufferEvents) this.cancelSlowWatchers();
       return;
     }
-    if (!this.call.write(response.message)) this.blocked = true;
+    this.write(response.message);
+  }
+
+  /** Writes to the stream; a stream that broke under us closes the session (never the caller). */
+  private write(message: object): void {
+    try {
+      if (!this.call.write(message)) this.blocked = true;
+    } catch (error) {
+      this.context.logger?.warn({ component: 'etcd-watch', err: error }, 'watch stream write failed');
+      this.close();
+    }
   }
 
   private drain(): void {
     this.blocked = false;
-    while (!this.blocked && this.queue.length > 0) {
+    while (!this.blocked && !this.closed && this.queue.length > 0) {
       const next = this.queue.shift() as QueuedResponse;
       this.queuedEvents -= next.events;
-      if (!this.call.write(next.message)) this.blocked = true;
+      this.write(next.message);
     }
   }
 

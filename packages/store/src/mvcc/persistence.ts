@@ -21,7 +21,12 @@ export interface MvccDatabase {
   clear(): Promise<void>;
 }
 
-/** Writes applied changes in the background, in order, batching whatever accumulates meanwhile. */
+/**
+ * Writes applied changes in the background, in order, in large batches. Durability does not depend
+ * on these writes (the Raft log holds every applied entry until {@link flush}), so small batches are
+ * held back until `batchOperations` accumulate: the member's LevelDB then spends its writes on the
+ * Raft log's synced batches, which clients wait for.
+ */
 export class WriteBehind {
   private pending: MvccBatchOperation[] = [];
   private inFlight: Promise<void> | null = null;
@@ -31,6 +36,7 @@ export class WriteBehind {
   constructor(
     private readonly db: MvccDatabase,
     private readonly meta: () => MvccBatchOperation[],
+    private readonly batchOperations = 1024,
   ) {}
 
   /** Queues one operation for the next batch. */
@@ -49,7 +55,7 @@ export class WriteBehind {
     this.inFlight = write.then(
       () => {
         this.inFlight = null;
-        if (this.pending.length > 0) this.kick();
+        this.kick();
       },
       (error: unknown) => {
         this.inFlight = null;
@@ -58,9 +64,12 @@ export class WriteBehind {
     );
   }
 
-  /** Starts an unsynced write of the queued operations unless one is in flight (which picks them up when done). */
+  /**
+   * Starts an unsynced write of the queued operations once there are enough of them, unless one is
+   * in flight (which picks them up when done).
+   */
   kick(): void {
-    if (this.inFlight !== null || this.failure !== null) return;
+    if (this.inFlight !== null || this.failure !== null || this.pending.length < this.batchOperations) return;
     this.track(this.db.batch(this.take(), { sync: false }));
   }
 

@@ -102,6 +102,20 @@ function toKeyValue(record: RevisionRecord): KeyValue {
   };
 }
 
+/**
+ * Runs a listener; its failure must not abort an apply whose changes are already made (the state
+ * machine would diverge from its peers), so it is reported on the process instead.
+ */
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    process.emitWarning(
+      `mvcc: a change listener failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 interface TxnPlan {
   succeeded: boolean;
   /** Plans of nested transactions, by position in the chosen branch. */
@@ -250,7 +264,7 @@ export class MvccStore implements StateMachine {
     }
     operations.push({ type: 'put', key: META_ALARMS, value: Buffer.from(JSON.stringify(this.alarmList)) });
     await this.db.batch([...operations, ...this.metaOperations()], { sync: true });
-    for (const listener of this.restoreListeners) listener();
+    for (const listener of this.restoreListeners) notify(() => listener());
   }
 
   // ---- persistence ----
@@ -390,9 +404,13 @@ export class MvccStore implements StateMachine {
     }
     if (this.changes > 0) {
       this.revision += 1;
-      for (const listener of this.changeListeners) listener(this.revision, this.events);
+      const revision = this.revision;
+      const events = this.events;
+      for (const listener of this.changeListeners) notify(() => listener(revision, events));
     }
-    for (const change of this.leaseChanges) for (const listener of this.leaseListeners) listener(change);
+    for (const change of this.leaseChanges) {
+      for (const listener of this.leaseListeners) notify(() => listener(change));
+    }
     result.revision = this.currentRevision();
     return result;
   }
