@@ -33,7 +33,11 @@ function pod(name: string): Record<string, unknown> {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: 'bench', shard: String(name.length % 4) } },
-    spec: { containers: [{ name: 'main', image: 'busybox:1', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }] }] },
+    spec: {
+      containers: [
+        { name: 'main', image: 'busybox:1', command: ['sleep', '3600'], ports: [{ containerPort: 8080 }] },
+      ],
+    },
   };
 }
 
@@ -45,7 +49,11 @@ async function timed(fn: () => Promise<{ status: number }>, expect: number, out:
 }
 
 /** Runs `total` calls with at most `concurrency` in flight. */
-async function closedLoop(total: number, concurrency: number, call: (i: number) => Promise<void>): Promise<number> {
+async function closedLoop(
+  total: number,
+  concurrency: number,
+  call: (i: number) => Promise<void>,
+): Promise<number> {
   const start = performance.now();
   let next = 0;
   await Promise.all(
@@ -57,7 +65,11 @@ async function closedLoop(total: number, concurrency: number, call: (i: number) 
 }
 
 /** Starts one call every 1000/ratePerSecond ms (open loop) so latency is measured at a fixed offered load. */
-async function openLoop(ratePerSecond: number, total: number, call: (i: number) => Promise<void>): Promise<number> {
+async function openLoop(
+  ratePerSecond: number,
+  total: number,
+  call: (i: number) => Promise<void>,
+): Promise<number> {
   const start = performance.now();
   const intervalMs = 1000 / ratePerSecond;
   const inflight: Promise<void>[] = [];
@@ -77,10 +89,17 @@ function rssMiB(pid: number): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
-async function watchFanOut(server: NavarchServer, api: ApiClient, watchers: number, writes: number): Promise<Record<string, number>> {
+async function watchFanOut(
+  server: NavarchServer,
+  api: ApiClient,
+  watchers: number,
+  writes: number,
+): Promise<Record<string, number>> {
   await api.post('/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
   const agent = new Agent({ connect: { ca: server.ca }, connections: watchers + 16 });
-  const list = await api.get<{ metadata: { resourceVersion: string } }>('/api/v1/namespaces/bench-watch/configmaps');
+  const list = await api.get<{ metadata: { resourceVersion: string } }>(
+    '/api/v1/namespaces/bench-watch/configmaps',
+  );
   const rv = list.body.metadata.resourceVersion;
   const streams: { received: Map<string, number> }[] = [];
   const controllers: AbortController[] = [];
@@ -88,11 +107,14 @@ async function watchFanOut(server: NavarchServer, api: ApiClient, watchers: numb
     Array.from({ length: watchers }, async () => {
       const controller = new AbortController();
       controllers.push(controller);
-      const res = await request(`${server.url}/api/v1/namespaces/bench-watch/configmaps?watch=1&resourceVersion=${rv}`, {
-        headers: { authorization: `Bearer ${server.token}` },
-        dispatcher: agent,
-        signal: controller.signal,
-      });
+      const res = await request(
+        `${server.url}/api/v1/namespaces/bench-watch/configmaps?watch=1&resourceVersion=${rv}`,
+        {
+          headers: { authorization: `Bearer ${server.token}` },
+          dispatcher: agent,
+          signal: controller.signal,
+        },
+      );
       const received = new Map<string, number>();
       streams.push({ received });
       void (async () => {
@@ -119,7 +141,10 @@ async function watchFanOut(server: NavarchServer, api: ApiClient, watchers: numb
   for (let i = 0; i < writes; i++) {
     const name = `w${i}`;
     sent.set(name, performance.now());
-    await api.post('/api/v1/namespaces/bench-watch/configmaps', { metadata: { name }, data: { i: String(i) } });
+    await api.post('/api/v1/namespaces/bench-watch/configmaps', {
+      metadata: { name },
+      data: { i: String(i) },
+    });
     await new Promise((r) => setTimeout(r, 50));
   }
   const deadline = performance.now() + 10_000;
@@ -171,14 +196,21 @@ async function main(): Promise<void> {
 
     process.stderr.write('get...\n');
     const gets: number[] = [];
-    const getElapsed = await closedLoop(2000, 16, (i) => timed(() => api.get(`/api/v1/namespaces/bench/pods/p${i % createCount}`), 200, gets));
+    const getElapsed = await closedLoop(2000, 16, (i) =>
+      timed(() => api.get(`/api/v1/namespaces/bench/pods/p${i % createCount}`), 200, gets),
+    );
     results.get = summary(gets, getElapsed);
 
     process.stderr.write('update (merge patch)...\n');
     const updates: number[] = [];
     const updateElapsed = await closedLoop(1000, 16, (i) =>
       timed(
-        () => api.patch(`/api/v1/namespaces/bench/pods/p${i % createCount}`, { metadata: { labels: { touched: String(i) } } }, 'application/merge-patch+json'),
+        () =>
+          api.patch(
+            `/api/v1/namespaces/bench/pods/p${i % createCount}`,
+            { metadata: { labels: { touched: String(i) } } },
+            'application/merge-patch+json',
+          ),
         200,
         updates,
       ),
@@ -188,15 +220,21 @@ async function main(): Promise<void> {
     process.stderr.write('list (4,000 pods, pages of 500)...\n');
     const lists: number[] = [];
     const listElapsed = await closedLoop(10, 2, () =>
-      timed(async () => {
-        let cont: string | undefined;
-        let res: { status: number; body: { metadata: { continue?: string } } };
-        do {
-          res = await api.get(`/api/v1/namespaces/bench/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
-          cont = res.body.metadata.continue;
-        } while (cont);
-        return res;
-      }, 200, lists),
+      timed(
+        async () => {
+          let cont: string | undefined;
+          let res: { status: number; body: { metadata: { continue?: string } } };
+          do {
+            res = await api.get(
+              `/api/v1/namespaces/bench/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`,
+            );
+            cont = res.body.metadata.continue;
+          } while (cont);
+          return res;
+        },
+        200,
+        lists,
+      ),
     );
     results.listAllPaged = summary(lists, listElapsed);
 
@@ -206,7 +244,9 @@ async function main(): Promise<void> {
     process.stderr.write(`filling to ${podsTotal} pods...\n`);
     const already = createCount + 2000;
     const fill: number[] = [];
-    await closedLoop(Math.max(0, podsTotal - already), 64, (i) => timed(() => api.post('/api/v1/namespaces/bench/pods', pod(`f${i}`)), 201, fill));
+    await closedLoop(Math.max(0, podsTotal - already), 64, (i) =>
+      timed(() => api.post('/api/v1/namespaces/bench/pods', pod(`f${i}`)), 201, fill),
+    );
     const count = await api.get<{ items: unknown[] }>('/api/v1/namespaces/bench/pods');
     results.rssMiB = { idle: rssIdle, withPods: rssMiB(server.pid), podsStored: count.body.items.length };
 
@@ -214,7 +254,11 @@ async function main(): Promise<void> {
     const watch = results.watchFanOut as { p99Ms: number; missing: number };
     results.floors = {
       createP99At200PerSecond: { limitMs: 50, measuredMs: create.p99Ms, pass: create.p99Ms <= 50 },
-      watchDeliveryP99: { limitMs: 100, measuredMs: watch.p99Ms, pass: watch.p99Ms <= 100 && watch.missing === 0 },
+      watchDeliveryP99: {
+        limitMs: 100,
+        measuredMs: watch.p99Ms,
+        pass: watch.p99Ms <= 100 && watch.missing === 0,
+      },
     };
   } finally {
     await server.stop();

@@ -11,7 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClient, loadKubeconfig, type ResourceInfo, resolveRestConfig, WELL_KNOWN_RESOURCES } from '@navarch/client';
+import {
+  KubeClient,
+  loadKubeconfig,
+  type ResourceInfo,
+  resolveRestConfig,
+  WELL_KNOWN_RESOURCES,
+} from '@navarch/client';
 import { startCluster } from '../cli/cluster.js';
 import { bundleNavctl, repoRoot } from '../cli/helpers.js';
 
@@ -21,15 +27,22 @@ const podCount = Number(process.env.BENCH_PODS ?? 200);
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Wall time of one process run in ms; throws if it fails (a benchmark of an error is no benchmark). */
 function timeRun(command: string, args: string[], env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.toString()}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr.toString()}`);
   return ms;
 }
 
@@ -41,11 +54,17 @@ async function main(): Promise<void> {
   try {
     const home = mkdtempSync(join(tmpdir(), 'navctl-bench-home-'));
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: cluster.kubeconfig };
-    const client = new KubeClient(resolveRestConfig(loadKubeconfig({ explicitPath: cluster.kubeconfig }).merged));
+    const client = new KubeClient(
+      resolveRestConfig(loadKubeconfig({ explicitPath: cluster.kubeconfig }).merged),
+    );
     const pods = WELL_KNOWN_RESOURCES.find((r) => r.resource === 'pods') as ResourceInfo;
     const namespaces = WELL_KNOWN_RESOURCES.find((r) => r.resource === 'namespaces') as ResourceInfo;
     for (let n = 0; n < 4; n++) {
-      await client.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } });
+      await client.create(namespaces, undefined, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: `bench-${n}` },
+      });
     }
     // Bounded concurrency: 16 creates in flight.
     let next = 0;
@@ -94,7 +113,9 @@ async function main(): Promise<void> {
     console.log(`navctl get pods -A (${podCount} pods): median ${summary.navctlGetPodsMedianMs} ms`);
     console.log(`kubectl get pods -A (${podCount} pods): median ${summary.kubectlGetPodsMedianMs} ms`);
     console.log(`ratio navctl/kubectl: ${summary.ratio} (goal <= 1.0, floor <= 1.5)`);
-    console.log(`navctl version --client: median ${summary.navctlVersionClientMedianMs} ms (goal <= 120 ms; node -e 0: ${summary.nodeEmptyProcessMedianMs} ms)`);
+    console.log(
+      `navctl version --client: median ${summary.navctlVersionClientMedianMs} ms (goal <= 120 ms; node -e 0: ${summary.nodeEmptyProcessMedianMs} ms)`,
+    );
     console.log(JSON.stringify(summary));
   } finally {
     await cluster.stop();

@@ -19,12 +19,18 @@ interface Row {
   p99Ms: number;
 }
 
-type Unary = (request: object, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response: never) => void) => void;
+type Unary = (
+  request: object,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, response: never) => void,
+) => void;
 
 function unary<T>(client: grpc.Client, method: string, request: object, timeoutMs = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, Unary>)[method]!.bind(client);
-    fn(request, { deadline: Date.now() + timeoutMs }, (err, response) => (err ? reject(err) : resolve(response as T)));
+    fn(request, { deadline: Date.now() + timeoutMs }, (err, response) =>
+      err ? reject(err) : resolve(response as T),
+    );
   });
 }
 
@@ -34,7 +40,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Runs `op` with `concurrency` in flight until `count` ops or `budgetMs` elapse; latencies in ms. */
-async function drive(name: string, concurrency: number, count: number, budgetMs: number, op: (i: number) => Promise<void>): Promise<Row> {
+async function drive(
+  name: string,
+  concurrency: number,
+  count: number,
+  budgetMs: number,
+  op: (i: number) => Promise<void>,
+): Promise<Row> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -51,7 +63,12 @@ async function drive(name: string, concurrency: number, count: number, budgetMs:
   );
   const elapsedMs = performance.now() - started;
   latencies.sort((a, b) => a - b);
-  return { name, opsPerSecond: (latencies.length / elapsedMs) * 1000, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    name,
+    opsPerSecond: (latencies.length / elapsedMs) * 1000,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -64,16 +81,27 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-async function watchLatency(endpoints: string[], kv: grpc.Client, watchers: number, events: number): Promise<Row> {
+async function watchLatency(
+  endpoints: string[],
+  kv: grpc.Client,
+  watchers: number,
+  events: number,
+): Promise<Row> {
   const { clients: ctors } = loadEtcdServices();
   const key = Buffer.from(`bench/watch/${Date.now()}`);
   const latencies: number[] = [];
   const watchClients: { close(): void }[] = [];
-  const streams: grpc.ClientDuplexStream<object, { created: boolean; events: { kv: { value: Buffer } }[] }>[] = [];
+  const streams: grpc.ClientDuplexStream<
+    object,
+    { created: boolean; events: { kv: { value: Buffer } }[] }
+  >[] = [];
   let created = 0;
   await new Promise<void>((resolve, reject) => {
     for (let i = 0; i < watchers; i++) {
-      const watch = new ctors.Watch(endpoints[i % endpoints.length]!, grpc.credentials.createInsecure()) as unknown as {
+      const watch = new ctors.Watch(
+        endpoints[i % endpoints.length]!,
+        grpc.credentials.createInsecure(),
+      ) as unknown as {
         Watch(): grpc.ClientDuplexStream<object, { created: boolean; events: { kv: { value: Buffer } }[] }>;
         close(): void;
       };
@@ -81,7 +109,8 @@ async function watchLatency(endpoints: string[], kv: grpc.Client, watchers: numb
       const stream = watch.Watch();
       stream.on('data', (response) => {
         if (response.created && ++created === watchers) resolve();
-        for (const event of response.events ?? []) latencies.push(performance.now() - Number(event.kv.value.toString()));
+        for (const event of response.events ?? [])
+          latencies.push(performance.now() - Number(event.kv.value.toString()));
       });
       stream.on('error', (err: grpc.ServiceError) => {
         if (err.code !== grpc.status.CANCELLED) reject(err);
@@ -96,7 +125,8 @@ async function watchLatency(endpoints: string[], kv: grpc.Client, watchers: numb
   }
   const expected = watchers * events;
   const deadline = performance.now() + 10_000;
-  while (latencies.length < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (latencies.length < expected && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   const elapsedMs = performance.now() - started;
   for (const s of streams) s.cancel();
   for (const c of watchClients) c.close();
@@ -110,14 +140,20 @@ async function watchLatency(endpoints: string[], kv: grpc.Client, watchers: numb
 }
 
 async function perfLoad(cluster: Cluster): Promise<Row> {
-  const output = await etcdctl(cluster.endpoints(), ['check', 'perf', '--load=l'], { timeoutMs: 180_000, withStderr: true }).catch(
-    (err: Error) => err.message,
-  );
+  const output = await etcdctl(cluster.endpoints(), ['check', 'perf', '--load=l'], {
+    timeoutMs: 180_000,
+    withStderr: true,
+  }).catch((err: Error) => err.message);
   const throughput = Number(output.match(/Throughput is (\d+) writes\/s/)?.[1] ?? Number.NaN);
   // etcdctl prints the slowest request and the stddev; report the slowest as the tail.
   const slowest = Number(output.match(/Slowest request took ([\d.]+)s/)?.[1] ?? Number.NaN) * 1000;
   const pass = /PASS: Throughput/.test(output) ? 'PASS' : 'FAIL';
-  return { name: `etcdctl check perf --load=l (${pass})`, opsPerSecond: throughput, p50Ms: Number.NaN, p99Ms: slowest };
+  return {
+    name: `etcdctl check perf --load=l (${pass})`,
+    opsPerSecond: throughput,
+    p50Ms: Number.NaN,
+    p99Ms: slowest,
+  };
 }
 
 async function benchmark(kind: ClusterKind): Promise<{ rows: Row[]; rss: number[] }> {
@@ -125,21 +161,38 @@ async function benchmark(kind: ClusterKind): Promise<{ rows: Row[]; rss: number[
   const cluster = await startCluster(kind, 3);
   const { clients: ctors } = loadEtcdServices();
   const channels = cluster.members.map((m) => new ctors.KV(m.endpoint, grpc.credentials.createInsecure()));
-  const maintenance = cluster.members.map((m) => new ctors.Maintenance(m.endpoint, grpc.credentials.createInsecure()));
+  const maintenance = cluster.members.map(
+    (m) => new ctors.Maintenance(m.endpoint, grpc.credentials.createInsecure()),
+  );
   try {
-    const statuses = await Promise.all(maintenance.map((c) => unary<{ leader: string; header: { member_id: string } }>(c, 'Status', {})));
-    const leaderIndex = Math.max(0, statuses.findIndex((s) => s.leader === s.header.member_id));
+    const statuses = await Promise.all(
+      maintenance.map((c) => unary<{ leader: string; header: { member_id: string } }>(c, 'Status', {})),
+    );
+    const leaderIndex = Math.max(
+      0,
+      statuses.findIndex((s) => s.leader === s.header.member_id),
+    );
     const leader = channels[leaderIndex]!;
     const value = Buffer.alloc(256, 'x');
     const rows: Row[] = [];
     console.error(`${kind}: sequential put`);
-    rows.push(await drive('sequential put (1 client, 256 B)', 1, 2000, 15_000, (i) => unary(leader, 'Put', { key: Buffer.from(`bench/seq/${i}`), value })));
+    rows.push(
+      await drive('sequential put (1 client, 256 B)', 1, 2000, 15_000, (i) =>
+        unary(leader, 'Put', { key: Buffer.from(`bench/seq/${i}`), value }),
+      ),
+    );
     console.error(`${kind}: concurrent put`);
     rows.push(
-      await drive('concurrent put (128 in flight)', 128, 20_000, 20_000, (i) => unary(channels[i % 3]!, 'Put', { key: Buffer.from(`bench/con/${i % 1000}`), value })),
+      await drive('concurrent put (128 in flight)', 128, 20_000, 20_000, (i) =>
+        unary(channels[i % 3]!, 'Put', { key: Buffer.from(`bench/con/${i % 1000}`), value }),
+      ),
     );
     console.error(`${kind}: linearizable get`);
-    rows.push(await drive('linearizable get (64 in flight)', 64, 20_000, 15_000, (i) => unary(channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`) })));
+    rows.push(
+      await drive('linearizable get (64 in flight)', 64, 20_000, 15_000, (i) =>
+        unary(channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`) }),
+      ),
+    );
     console.error(`${kind}: serializable get`);
     rows.push(
       await drive('serializable get (64 in flight)', 64, 40_000, 15_000, (i) =>
@@ -147,7 +200,14 @@ async function benchmark(kind: ClusterKind): Promise<{ rows: Row[]; rss: number[
       ),
     );
     console.error(`${kind}: watch latency`);
-    rows.push(await watchLatency(cluster.members.map((m) => m.endpoint), leader, 100, 200));
+    rows.push(
+      await watchLatency(
+        cluster.members.map((m) => m.endpoint),
+        leader,
+        100,
+        200,
+      ),
+    );
     console.error(`${kind}: etcdctl check perf --load=l`);
     rows.push(await perfLoad(cluster));
     const rss = cluster.members.map((m) => rssMiB(m.child.pid));
@@ -164,17 +224,51 @@ function format(n: number, digits = 1): string {
 
 const navarch = await benchmark('navarch');
 const etcd = await benchmark('etcd');
-const header = ['benchmark', 'navarch ops/s', 'p50 ms', 'p99 ms', 'etcd ops/s', 'p50 ms', 'p99 ms', 'ops ratio', 'p99 ratio', 'floor'];
+const header = [
+  'benchmark',
+  'navarch ops/s',
+  'p50 ms',
+  'p99 ms',
+  'etcd ops/s',
+  'p50 ms',
+  'p99 ms',
+  'ops ratio',
+  'p99 ratio',
+  'floor',
+];
 const lines = navarch.rows.map((row, i) => {
   const other = etcd.rows[i]!;
   const opsRatio = row.opsPerSecond / other.opsPerSecond;
   const p99Ratio = row.p99Ms / other.p99Ms;
   const ok = (!Number.isFinite(opsRatio) || opsRatio >= 0.5) && (!Number.isFinite(p99Ratio) || p99Ratio <= 2);
-  return [row.name, format(row.opsPerSecond, 0), format(row.p50Ms, 2), format(row.p99Ms, 2), format(other.opsPerSecond, 0), format(other.p50Ms, 2), format(other.p99Ms, 2), format(opsRatio, 2), format(p99Ratio, 2), ok ? 'ok' : 'BELOW'];
+  return [
+    row.name,
+    format(row.opsPerSecond, 0),
+    format(row.p50Ms, 2),
+    format(row.p99Ms, 2),
+    format(other.opsPerSecond, 0),
+    format(other.p50Ms, 2),
+    format(other.p99Ms, 2),
+    format(opsRatio, 2),
+    format(p99Ratio, 2),
+    ok ? 'ok' : 'BELOW',
+  ];
 });
-lines.push(['RSS per member (MiB)', navarch.rss.map((r) => format(r, 0)).join('/'), '', '', etcd.rss.map((r) => format(r, 0)).join('/'), '', '', '', '', '']);
+lines.push([
+  'RSS per member (MiB)',
+  navarch.rss.map((r) => format(r, 0)).join('/'),
+  '',
+  '',
+  etcd.rss.map((r) => format(r, 0)).join('/'),
+  '',
+  '',
+  '',
+  '',
+  '',
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-const print = (cells: string[]): void => console.log(`| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
+const print = (cells: string[]): void =>
+  console.log(`| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`);
 print(header);
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const line of lines) print(line);

@@ -48,6 +48,7 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
     expect(await run(['put', 'kv/a', '2', '--prev-kv'])).toBe('OK\nkv/a\n1\n');
     await run(['put', 'kv/b', '3']);
     expect(await run(['get', 'kv/a'])).toBe('kv/a\n2\n');
+    expect(await run(['get', 'kv/a', '--consistency=s'])).toBe('kv/a\n2\n');
     expect(await run(['get', 'kv/', '--prefix'])).toBe('kv/a\n2\nkv/b\n3\n');
     expect(await run(['get', 'kv/', '--prefix', '--keys-only'])).toBe('kv/a\n\nkv/b\n\n');
     expect(await run(['get', 'kv/', '--prefix', '--limit=1'])).toBe('kv/a\n2\n');

@@ -104,9 +104,7 @@ describe('kubectl 1.32 compatibility', () => {
   });
 
   it('applies every shared manifest unchanged, as a directory and file by file', async () => {
-    await ok(['create', 'namespace', 'tutorial', '--dry-run=client', '-o', 'yaml']).then((y) =>
-      ok(['apply', '-f', '-'], y),
-    );
+    expect(await ok(['create', 'namespace', 'tutorial'])).toContain('namespace/tutorial created');
     const out = await ok(['apply', '-n', 'tutorial', '-f', manifestsDir]);
     expect(out).toContain('deployment.apps/my-app');
     expect(out).toContain('horizontalpodautoscaler.autoscaling/my-api-hpa');
@@ -152,6 +150,35 @@ describe('kubectl 1.32 compatibility', () => {
         }
       }
     }
+  });
+
+  it('creates with kubectl create generators, which send protobuf bodies', async () => {
+    expect(await ok(['create', 'configmap', 'gen-cm', '--from-literal=a=b', '--from-literal=c=d'])).toContain(
+      'configmap/gen-cm created',
+    );
+    expect(await ok(['create', 'secret', 'generic', 'gen-secret', '--from-literal=user=admin'])).toContain(
+      'secret/gen-secret created',
+    );
+    expect(
+      await ok(['create', 'deployment', 'gen-deploy', '--image=nginx:1', '--replicas=2', '--port=80']),
+    ).toContain('deployment.apps/gen-deploy created');
+    expect(await ok(['get', 'configmap', 'gen-cm', '-o', 'jsonpath={.data.a}{.data.c}'])).toBe('bd');
+    expect(await ok(['get', 'secret', 'gen-secret', '-o', 'jsonpath={.data.user}'])).toBe(
+      Buffer.from('admin').toString('base64'),
+    );
+    const deploy = JSON.parse(await ok(['get', 'deployment', 'gen-deploy', '-o', 'json'])) as {
+      spec: {
+        replicas: number;
+        selector: { matchLabels: Record<string, string> };
+        template: { spec: { containers: { image: string; ports: { containerPort: number }[] }[] } };
+      };
+    };
+    expect(deploy.spec.replicas).toBe(2);
+    expect(deploy.spec.selector.matchLabels).toEqual({ app: 'gen-deploy' });
+    expect(deploy.spec.template.spec.containers[0]).toMatchObject({
+      image: 'nginx:1',
+      ports: [{ containerPort: 80 }],
+    });
   });
 
   it('applies, changes and re-applies multi-document files and a directory', async () => {

@@ -4,6 +4,7 @@
  * published containers by IP; and no node has a route beyond the cluster network (read from
  * its routing table, never probed by sending packets outward).
  */
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUSYBOX_IMAGE,
@@ -69,31 +70,25 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
     expect(ids.size).toBe(3);
   });
 
-  it('runs a loaded image in every node without pulling', async () => {
-    for (const each of nodes()) {
-      const { stdout } = await nodeExec(each, [
-        'docker',
-        'run',
-        '--rm',
-        '--pull=never',
-        BUSYBOX_IMAGE,
-        'sh',
-        '-c',
-        'echo "ran on $(hostname)"',
-      ]);
-      expect(stdout).toMatch(/^ran on [0-9a-f]{12}\n$/);
-      // Inner containers get no outside DNS either.
-      const resolv = await nodeExec(each, [
-        'docker',
-        'run',
-        '--rm',
-        BUSYBOX_IMAGE,
-        'cat',
-        '/etc/resolv.conf',
-      ]);
-      expect(resolv.stdout.split('\n').filter((line) => line.startsWith('nameserver'))).toEqual([
-        'nameserver 127.0.0.1',
-      ]);
+  it('runs a loaded image in every node without pulling, with no outside DNS', async () => {
+    const outputs = await Promise.all(
+      nodes().map(async (each) => {
+        const { stdout } = await nodeExec(each, [
+          'docker',
+          'run',
+          '--rm',
+          '--pull=never',
+          BUSYBOX_IMAGE,
+          'sh',
+          '-c',
+          'echo "ran on $(hostname)"; grep ^nameserver /etc/resolv.conf',
+        ]);
+        return stdout;
+      }),
+    );
+    for (const stdout of outputs) {
+      // Inner containers' only resolver is the node's loopback, where nothing answers.
+      expect(stdout).toMatch(/^ran on [0-9a-f]{12}\nnameserver 127\.0\.0\.1\n$/);
     }
   });
 
@@ -112,47 +107,67 @@ describe('navarch/node: a 3-node Docker-in-Docker cluster', () => {
   });
 
   it('lets node 1 reach containers published on nodes 2 and 3 by node IP', async () => {
-    for (const server of [node(1), node(2)]) {
-      await nodeExec(server, [
-        'docker',
-        'run',
-        '-d',
-        '--name',
-        'web',
-        '-p',
-        `${webPort}:80`,
-        BUSYBOX_IMAGE,
-        'sh',
-        '-c',
-        `mkdir -p /www && echo "hello from ${server.name}" > /www/index.html && exec httpd -f -p 80 -h /www`,
-      ]);
-      // Readiness, bounded: httpd listens a moment after `docker run -d` returns.
-      await nodeExec(server, [
-        'docker',
-        'exec',
-        'web',
-        'sh',
-        '-c',
-        'for i in $(seq 100); do wget -q -O /dev/null http://127.0.0.1/ && exit 0; usleep 50000; done; exit 1',
-      ]);
+    const servers = [node(1), node(2)];
+    await Promise.all(
+      servers.map(async (server) => {
+        await nodeExec(server, [
+          'docker',
+          'run',
+          '-d',
+          '--name',
+          'web',
+          '-p',
+          `${webPort}:80`,
+          BUSYBOX_IMAGE,
+          'sh',
+          '-c',
+          `mkdir -p /www && echo "hello from ${server.name}" > /www/index.html && exec httpd -f -p 80 -h /www`,
+        ]);
+        // Readiness, bounded: httpd listens a moment after `docker run -d` returns.
+        await nodeExec(server, [
+          'docker',
+          'exec',
+          'web',
+          'sh',
+          '-c',
+          'for i in $(seq 100); do wget -q -O /dev/null http://127.0.0.1/ && exit 0; usleep 50000; done; exit 1',
+        ]);
+      }),
+    );
+    // One client container on node 1 fetches from both. `timeout`, not `wget -T`: Debian's
+    // busybox-static 1.35 wget segfaults with -T.
+    const fetches = servers.map((server) => `timeout 20 wget -q -O - http://${server.ip}:${webPort}/`);
+    const { stdout } = await nodeExec(node(0), [
+      'docker',
+      'run',
+      '--rm',
+      BUSYBOX_IMAGE,
+      'sh',
+      '-c',
+      fetches.join(' && '),
+    ]);
+    expect(stdout.trim().split('\n')).toEqual(servers.map((server) => `hello from ${server.name}`));
+  });
+
+  it('nests the containers of a node under its cgroup, so pausing the node freezes them', async () => {
+    const server = node(1);
+    const inner = await nodeExec(server, ['docker', 'inspect', '--format', '{{.Id}} {{.State.Pid}}', 'web']);
+    const [innerId, innerPid] = inner.stdout.trim().split(' ');
+    const cgroups = (await nodeExec(server, ['cat', `/proc/${innerPid}/cgroup`])).stdout;
+    // cgroup v1 (the build hosts): the freezer hierarchy's path of the inner container.
+    const freezer = /^\d+:freezer:(\S+)$/m.exec(cgroups)?.[1];
+    expect(freezer).toBe(`/docker/${server.id}/navarch/${innerId}`);
+    const node2 = hostDocker().getContainer(server.id);
+    await node2.pause();
+    try {
+      // `docker pause` returns once the node's cgroup is frozen; its children are with it.
+      const state = await readFile(`/sys/fs/cgroup/freezer${freezer}/freezer.state`, 'utf8');
+      expect(state.trim()).toBe('FROZEN');
+    } finally {
+      await node2.unpause();
     }
-    for (const server of [node(1), node(2)]) {
-      // `timeout`, not `wget -T`: Debian's busybox-static 1.35 wget segfaults with -T.
-      const { stdout } = await nodeExec(node(0), [
-        'docker',
-        'run',
-        '--rm',
-        BUSYBOX_IMAGE,
-        'timeout',
-        '20',
-        'wget',
-        '-q',
-        '-O',
-        '-',
-        `http://${server.ip}:${webPort}/`,
-      ]);
-      expect(stdout.trim()).toBe(`hello from ${server.name}`);
-    }
+    const after = await readFile(`/sys/fs/cgroup/freezer${freezer}/freezer.state`, 'utf8');
+    expect(after.trim()).toBe('THAWED');
   });
 
   it('gives the nodes no route beyond the internal cluster network', async () => {

@@ -147,4 +147,5 @@ export {
   isValidPortName,
   isValidPortNum,
 } from './validation/names.js';
+export { validateStatusUpdate } from './validation/status.js';
 export { VALIDATED_KINDS, validateObject, validateObjectUpdate } from './validation/validate.js';

@@ -5,6 +5,7 @@ import {
   tableColumns,
   validateObject,
   validateObjectUpdate,
+  validateStatusUpdate,
 } from '@navarch/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,7 @@ describe('valid objects (property)', () => {
         const defaulted = applyDefaults(object);
         expect(validateObject(defaulted)).toEqual([]);
         expect(validateObjectUpdate(defaulted, defaulted)).toEqual([]);
+        expect(validateStatusUpdate(defaulted, defaulted)).toEqual([]);
       }),
       runs(300),
     );
@@ -96,6 +98,8 @@ describe('invalid objects (property)', () => {
         expect(causes.filter((cause) => cause.type === 'InternalError')).toEqual([]);
         const updateCauses = validateObjectUpdate(defaulted, applyDefaults(object));
         expect(updateCauses.filter((cause) => cause.type === 'InternalError')).toEqual([]);
+        const statusCauses = validateStatusUpdate(defaulted, applyDefaults(object));
+        expect(statusCauses.filter((cause) => cause.type === 'InternalError')).toEqual([]);
         for (const cause of causes) expect(typeof cause.message).toBe('string');
       }),
       runs(1000),

@@ -44,9 +44,9 @@ export class ApiServerMetrics {
     labelNames: ['resource'],
     registers: [this.registry],
   });
-  readonly watchBufferedEvents = new Gauge({
-    name: 'apiserver_watch_buffered_events',
-    help: 'Events queued for slow HTTP watchers, summed over watchers (each bounded by the per-watcher limit).',
+  readonly watchBufferedBytes = new Gauge({
+    name: 'apiserver_watch_buffered_bytes',
+    help: 'Bytes written to HTTP watches that clients have not taken yet, summed over watchers (each bounded by --watcher-buffer-max-bytes).',
     registers: [this.registry],
   });
   readonly slowWatchersClosed = new Counter({

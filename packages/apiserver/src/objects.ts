@@ -130,7 +130,7 @@ export function applyDefaults(obj: KubeObject, r: ResourceInfo): void {
       if (spec) {
         if (spec.replicas === undefined) spec.replicas = 1;
         if (r.kind === 'Deployment') {
-          if (spec.strategy === undefined) {
+          if (spec.strategy === undefined || Object.keys(asRecord(spec.strategy) ?? {}).length === 0) {
             spec.strategy = {
               type: 'RollingUpdate',
               rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
@@ -143,8 +143,31 @@ export function applyDefaults(obj: KubeObject, r: ResourceInfo): void {
       }
       break;
     case 'DaemonSet':
-    case 'Job':
       defaultPodSpec(asRecord(asRecord(spec?.template)?.spec));
+      break;
+    case 'Job':
+      if (spec) {
+        spec.parallelism ??= 1;
+        spec.completions ??= 1;
+        spec.backoffLimit ??= 6;
+        spec.completionMode ??= 'NonIndexed';
+        // Like Kubernetes: without manualSelector, select the job's own pods by its uid.
+        const template = asRecord(spec.template);
+        if (spec.selector === undefined && spec.manualSelector !== true && template && obj.metadata.uid) {
+          const uid = obj.metadata.uid;
+          spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+          const meta = (asRecord(template.metadata) ?? {}) as Record<string, unknown>;
+          meta.labels = {
+            ...(asRecord(meta.labels) ?? {}),
+            'batch.kubernetes.io/controller-uid': uid,
+            'batch.kubernetes.io/job-name': obj.metadata.name ?? '',
+            'controller-uid': uid,
+            'job-name': obj.metadata.name ?? '',
+          };
+          template.metadata = meta;
+        }
+        defaultPodSpec(asRecord(template?.spec));
+      }
       break;
     case 'Service':
       if (spec) {
@@ -157,7 +180,8 @@ export function applyDefaults(obj: KubeObject, r: ResourceInfo): void {
       }
       break;
     case 'Namespace':
-      if (obj.spec === undefined) obj.spec = { finalizers: ['kubernetes'] };
+      obj.spec ??= {};
+      if (obj.spec.finalizers === undefined) obj.spec.finalizers = ['kubernetes'];
       if (obj.status === undefined || obj.metadata.deletionTimestamp === undefined)
         obj.status = { phase: 'Active' };
       obj.metadata.labels = {

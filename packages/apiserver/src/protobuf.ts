@@ -1,6 +1,6 @@
 /**
  * Decoding of Kubernetes protobuf request bodies for the few kinds kubectl's generators send
- * that way (`kubectl create namespace|configmap|secret|deployment`): client-go's typed clients
+ * that way (`kubectl create namespace|configmap|secret|deployment|service|job`): client-go's typed clients
  * post `application/vnd.kubernetes.protobuf` and do not fall back to JSON. The envelope is
  * `k8s\0` + runtime.Unknown{typeMeta, raw}; `raw` is decoded with the field tables below
  * (field numbers from k8s.io/api generated.proto). Unknown fields are rejected, so nothing a
@@ -13,12 +13,14 @@ interface Field {
   readonly name: string;
   readonly type: Scalar | 'message' | 'stringMap' | 'bytesMap' | 'quantityMap';
   readonly repeated?: boolean;
+  readonly omitZero?: boolean;
   readonly message?: Schema;
 }
 type Schema = Readonly<Record<number, Field>>;
 
 const str = (name: string, repeated = false): Field => ({ name, type: 'string', repeated });
-const int = (name: string): Field => ({ name, type: 'int' });
+/** `omitZero`: a non-pointer Go field, whose 0 a JSON client would have left out. */
+const int = (name: string, omitZero = false): Field => ({ name, type: 'int', omitZero });
 const msg = (name: string, message: Schema, repeated = false): Field => ({
   name,
   type: 'message',
@@ -40,7 +42,7 @@ const objectMeta: Schema = {
   3: str('namespace'),
   5: str('uid'),
   6: str('resourceVersion'),
-  7: int('generation'),
+  7: int('generation', true),
   8: { name: 'creationTimestamp', type: 'time' },
   11: { name: 'labels', type: 'stringMap' },
   12: { name: 'annotations', type: 'stringMap' },
@@ -60,7 +62,13 @@ const container: Schema = {
   5: str('workingDir'),
   6: msg(
     'ports',
-    { 1: str('name'), 2: int('hostPort'), 3: int('containerPort'), 4: str('protocol'), 5: str('hostIP') },
+    {
+      1: str('name'),
+      2: int('hostPort', true),
+      3: int('containerPort'),
+      4: str('protocol'),
+      5: str('hostIP'),
+    },
     true,
   ),
   7: msg('env', { 1: str('name'), 2: str('value') }, true),
@@ -94,10 +102,41 @@ const deploymentSpec: Schema = {
       2: { name: 'maxSurge', type: 'intOrString' },
     }),
   }),
-  5: int('minReadySeconds'),
+  5: int('minReadySeconds', true),
   6: int('revisionHistoryLimit'),
   7: { name: 'paused', type: 'bool' },
   9: int('progressDeadlineSeconds'),
+};
+
+const serviceSpec: Schema = {
+  1: msg(
+    'ports',
+    {
+      1: str('name'),
+      2: str('protocol'),
+      3: int('port'),
+      4: { name: 'targetPort', type: 'intOrString' },
+      5: int('nodePort', true),
+      6: str('appProtocol'),
+    },
+    true,
+  ),
+  2: { name: 'selector', type: 'stringMap' },
+  3: str('clusterIP'),
+  4: str('type'),
+  5: str('externalIPs', true),
+  7: str('sessionAffinity'),
+  10: str('externalName'),
+  11: str('externalTrafficPolicy'),
+};
+const jobSpec: Schema = {
+  1: int('parallelism'),
+  2: int('completions'),
+  3: int('activeDeadlineSeconds'),
+  4: msg('selector', labelSelector),
+  6: msg('template', podTemplate),
+  7: int('backoffLimit'),
+  8: int('ttlSecondsAfterFinished'),
 };
 
 /** Top-level schemas by `apiVersion/kind`. */
@@ -120,6 +159,8 @@ const kinds: Readonly<Record<string, Schema>> = {
     4: { name: 'stringData', type: 'stringMap' },
     5: { name: 'immutable', type: 'bool' },
   },
+  'v1/Service': { 1: msg('metadata', objectMeta), 2: msg('spec', serviceSpec), 3: msg('status', {}) },
+  'batch/v1/Job': { 1: msg('metadata', objectMeta), 2: msg('spec', jobSpec), 3: msg('status', {}) },
   'apps/v1/Deployment': {
     1: msg('metadata', objectMeta),
     2: msg('spec', deploymentSpec),
@@ -198,35 +239,46 @@ function decodeMessage(buf: Buffer, schema: Schema, path: string): Record<string
     const no = tag >> 3;
     const wire = tag & 7;
     const field = schema[no];
-    if (!field)
+    if (!field) {
+      // gogo-protobuf writes every non-pointer field, set or not: skip the empty ones.
+      const start = r.pos;
+      r.skip(wire);
+      const payload = r.buf.subarray(start, r.pos);
+      if ((wire === 0 || wire === 2) && payload.length === 1 && payload[0] === 0) continue;
       throw new ApiError(
         400,
         'BadRequest',
         `protobuf body has field ${no} at ${path || '<root>'} that this server does not decode; send JSON instead`,
         'NAVARCH_ERR_BAD_PROTOBUF',
       );
+    }
     let value: unknown;
     switch (field.type) {
       case 'string':
         value = r.bytes().toString('utf8');
+        // Unset strings arrive as ''; a JSON client would have omitted them.
+        if (value === '' && !field.repeated) continue;
         break;
       case 'bytes':
         value = r.bytes().toString('base64');
         break;
       case 'int':
         value = signed(r.varint());
+        if (value === 0 && field.omitZero) continue;
         break;
       case 'bool':
         value = r.varint() !== 0n;
+        if (value === false) continue;
         break;
       case 'time': {
         const t = decodeMessage(r.bytes(), { 1: int('seconds'), 2: int('nanos') }, path);
-        value = `${new Date(Number(t.seconds ?? 0) * 1000).toISOString().slice(0, 19)}Z`;
+        if (!t.seconds) continue;
+        value = `${new Date(Number(t.seconds) * 1000).toISOString().slice(0, 19)}Z`;
         break;
       }
       case 'intOrString': {
         const t = decodeMessage(r.bytes(), { 1: int('type'), 2: int('intVal'), 3: str('strVal') }, path);
-        value = t.type === 1 ? t.strVal : t.intVal;
+        value = t.type === 1 ? t.strVal : (t.intVal ?? 0);
         break;
       }
       case 'stringMap':

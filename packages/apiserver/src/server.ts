@@ -66,7 +66,7 @@ export interface ApiServerConfig {
   /** Events kept per resource for resuming watches. */
   readonly watchCacheSize: number;
   /** Events queued per slow watcher before it is closed. */
-  readonly watcherBufferMax: number;
+  readonly watcherBufferMaxBytes: number;
   readonly maxRequestBodyBytes: number;
   readonly bookmarkIntervalMs: number;
   /** Longest watch when the client gives no timeoutSeconds. */
@@ -82,7 +82,7 @@ export const DEFAULT_API_SERVER_LIMITS = {
   serviceClusterIpRange: '10.96.0.0/12',
   serviceNodePortRange: '30000-32767',
   watchCacheSize: 10_000,
-  watcherBufferMax: 1_000,
+  watcherBufferMaxBytes: 16 * 1024 * 1024,
   maxRequestBodyBytes: 3 * 1024 * 1024,
   bookmarkIntervalMs: 60_000,
   maxWatchTimeoutMs: 30 * 60_000,
@@ -231,6 +231,9 @@ export class ApiServer {
   }
 
   private updateGauges(): void {
+    let buffered = 0;
+    for (const w of this.watchers) buffered += w.bufferedBytes;
+    this.metrics.watchBufferedBytes.set(buffered);
     for (const r of RESOURCES) {
       const c = this.cacheFor(r);
       this.metrics.storageObjects.set(
@@ -324,6 +327,7 @@ export class ApiServer {
     });
     app.get('/version', async () => versionInfo());
     app.get('/metrics', async (_req, reply) => {
+      this.updateGauges();
       const texts = [await this.metrics.registry.metrics()];
       for (const r of this.config.extraMetrics ?? []) texts.push(await r.metrics());
       return reply.type(this.metrics.registry.contentType).send(texts.join('\n'));
@@ -642,7 +646,7 @@ export class ApiServer {
         timeoutMs,
         table: acceptsTable(req.headers.accept) ? includeObjectParam(query) : undefined,
         bookmarkIntervalMs: this.config.bookmarkIntervalMs,
-        bufferMax: this.config.watcherBufferMax,
+        bufferMaxBytes: this.config.watcherBufferMaxBytes,
       },
       this.cacheFor(r),
       this.metrics,

@@ -23,7 +23,8 @@ export interface CacheEvent {
 
 /** Where a watcher's events go. `deliver` returns false when the watcher can take no more. */
 export interface WatchSink {
-  deliver(events: readonly CacheEvent[]): boolean;
+  /** `replay`: the initial objects or history, exempt from the slow-watcher bound. */
+  deliver(events: readonly CacheEvent[], replay?: boolean): boolean;
   /** Ends the watch because of a store failure (a 410 when `gone`). */
   fail(err: Error, gone: boolean): void;
 }
@@ -215,13 +216,13 @@ export class WatchCache {
       for (const [key, obj] of this.objects) {
         initial.push(makeEvent('ADDED', key, obj, undefined, Number(obj.metadata.resourceVersion)));
       }
-      if (!sink.deliver(initial)) return { cancel: () => undefined };
+      if (!sink.deliver(initial, true)) return { cancel: () => undefined };
       this.subscribers.add(sink);
       return { cancel: () => this.subscribers.delete(sink) };
     }
     if (fromRevision >= this.windowStartRevision) {
       const replay = this.history.filter((e) => e.revision > fromRevision);
-      if (replay.length > 0 && !sink.deliver(replay)) return { cancel: () => undefined };
+      if (replay.length > 0 && !sink.deliver(replay, true)) return { cancel: () => undefined };
       this.subscribers.add(sink);
       return { cancel: () => this.subscribers.delete(sink) };
     }

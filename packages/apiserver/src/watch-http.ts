@@ -1,8 +1,10 @@
 /**
  * One HTTP watch: filters cache events for its namespace and selectors, writes them as
- * newline-delimited JSON, and keeps at most `bufferMax` events queued while the socket is
- * full. A watcher that exceeds its buffer is closed (the client re-watches from its last
- * resourceVersion), so a slow client never holds back the others.
+ * newline-delimited JSON. Writes never wait: what the socket has not taken yet stays in the
+ * response's buffer, and a watcher whose buffer passes `bufferMaxBytes` on a live event is
+ * closed (the client re-watches from its last resourceVersion), so a slow client never holds
+ * back the others and never holds unbounded memory. The initial replay (current objects or
+ * history) is exempt: it is bounded by the cache itself.
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -28,13 +30,12 @@ export interface WatchRequest {
   /** Render objects as Table rows (kubectl get --watch). */
   readonly table: IncludeObject | undefined;
   readonly bookmarkIntervalMs: number;
-  readonly bufferMax: number;
+  /** Bytes a watcher may have unsent before it is closed as slow. */
+  readonly bufferMaxBytes: number;
 }
 
 /** Serves one watch until the client goes away, the timeout passes, or it falls behind. */
 export class HttpWatcher implements WatchSink {
-  private readonly queue: string[] = [];
-  private waitingForDrain = false;
   private closed = false;
   private subscription: Subscription | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -69,7 +70,6 @@ export class HttpWatcher implements WatchSink {
     });
     this.res.flushHeaders();
     this.res.on('close', () => this.close());
-    this.res.on('drain', () => this.flush());
     this.metrics.watchers.inc({ group: r.group, version: r.version, kind: r.kind });
     this.timers.push(setTimeout(() => this.close(), this.request.timeoutMs));
     if (this.request.allowBookmarks) {
@@ -87,7 +87,7 @@ export class HttpWatcher implements WatchSink {
     return matchLabels(this.request.labels, obj.metadata.labels) && matchFields(this.request.fields, obj);
   }
 
-  deliver(events: readonly CacheEvent[]): boolean {
+  deliver(events: readonly CacheEvent[], replay = false): boolean {
     if (this.closed) return false;
     for (const ev of events) {
       if (this.request.fromRevision !== undefined && ev.revision <= this.request.fromRevision) continue;
@@ -102,7 +102,7 @@ export class HttpWatcher implements WatchSink {
         continue;
       }
       if (ev.revision > this.lastRevision) this.lastRevision = ev.revision;
-      this.enqueue(this.render(type, ev));
+      this.write(this.render(type, ev), replay);
       this.metrics.watchEventsSent.inc({ kind: this.request.resource.kind });
       if (this.closed) return false;
     }
@@ -132,38 +132,25 @@ export class HttpWatcher implements WatchSink {
       metadata: { resourceVersion: String(revision) },
     };
     this.lastRevision = revision;
-    this.enqueue(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    this.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`, false);
   }
 
-  private enqueue(line: string): void {
+  private write(line: string, replay: boolean): void {
     if (this.closed) return;
-    if (this.waitingForDrain) {
-      if (this.queue.length >= this.request.bufferMax) {
-        this.metrics.slowWatchersClosed.inc();
-        this.log.warn(
-          { resource: this.request.resource.plural, queued: this.queue.length },
-          'closing a slow watcher',
-        );
-        this.close();
-        return;
-      }
-      this.queue.push(line);
-      this.metrics.watchBufferedEvents.inc();
-      return;
+    this.res.write(line);
+    if (!replay && this.res.writableLength > this.request.bufferMaxBytes) {
+      this.metrics.slowWatchersClosed.inc();
+      this.log.warn(
+        { resource: this.request.resource.plural, bufferedBytes: this.res.writableLength },
+        'closing a slow watcher',
+      );
+      this.close();
     }
-    if (!this.res.write(line)) this.waitingForDrain = true;
   }
 
-  private flush(): void {
-    this.waitingForDrain = false;
-    while (this.queue.length > 0 && !this.closed) {
-      const line = this.queue.shift()!;
-      this.metrics.watchBufferedEvents.dec();
-      if (!this.res.write(line)) {
-        this.waitingForDrain = true;
-        return;
-      }
-    }
+  /** Bytes written to this watch that the client has not taken yet. */
+  get bufferedBytes(): number {
+    return this.closed ? 0 : this.res.writableLength;
   }
 
   fail(err: Error, isGone: boolean): void {
@@ -183,11 +170,10 @@ export class HttpWatcher implements WatchSink {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.subscription?.cancel();
-    this.metrics.watchBufferedEvents.dec(this.queue.length);
-    this.queue.length = 0;
     const r = this.request.resource;
     this.metrics.watchers.dec({ group: r.group, version: r.version, kind: r.kind });
-    if (!this.res.writableEnded) this.res.end();
+    // A slow client's unsent bytes are dropped with the connection.
+    if (!this.res.writableEnded) this.res.destroy();
     this.resolveDone();
   }
 }

@@ -4,11 +4,9 @@
  * failures as ConnectionError with the kubectl wording.
  */
 import type { Pool } from 'undici';
-// Deep imports on purpose (start-up time): see undici-pool.d.ts.
-import undiciRequest from 'undici/lib/api/api-request.js';
-import PoolClass from 'undici/lib/dispatcher/pool.js';
 import { ConnectionError, type Status, StatusError } from './errors.js';
 import type { RestConfig } from './kubeconfig.js';
+import { PoolClass, undiciRequest } from './undici-internals.js';
 
 /** Query parameters; undefined values are left out. */
 export type Query = Record<string, string | number | boolean | undefined>;

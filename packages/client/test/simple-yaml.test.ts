@@ -3,8 +3,8 @@
  */
 import { parseSimpleYaml } from '@navarch/client';
 import fc from 'fast-check';
-import { parse, stringify } from 'yaml';
 import { describe, expect, test } from 'vitest';
+import { parse, stringify } from 'yaml';
 
 const kubeconfig = `apiVersion: v1
 kind: Config

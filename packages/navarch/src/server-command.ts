@@ -27,7 +27,11 @@ export function registerServerCommand(program: Command): void {
     .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--watch-cache-size <events>', 'events kept per resource for resuming watches', '10000')
-    .option('--watcher-buffer-max <events>', 'events queued for a slow watcher before it is closed', '1000')
+    .option(
+      '--watcher-buffer-max-bytes <bytes>',
+      'unsent bytes a slow watcher may hold before it is closed',
+      String(16 * 1024 * 1024),
+    )
     .option('--bookmark-interval-ms <ms>', 'interval of watch BOOKMARK events', '60000')
     .option(
       '--store-client-url <url>',

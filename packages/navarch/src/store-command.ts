@@ -1,6 +1,6 @@
 import * as store from '@navarch/store';
 import { StoreError, StoreErrorCode, type StoreMemberConfig } from '@navarch/store';
-import { type Command, CommanderError, InvalidArgumentError } from 'commander';
+import { type Command, type CommanderError, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 
 /** Exit code for bad flags or a data dir that does not belong to these flags (nothing was written). */
@@ -8,7 +8,8 @@ const EXIT_USAGE = 2;
 
 function integerFlag(flag: string): (value: string) => number {
   return (value: string) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--${flag} takes a non-negative integer, got "${value}"`);
+    if (!/^\d+$/.test(value))
+      throw new InvalidArgumentError(`--${flag} takes a non-negative integer, got "${value}"`);
     const n = Number(value);
     if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`--${flag} value ${value} is too large`);
     return n;
@@ -59,7 +60,8 @@ export function storeFlagsToConfig(flags: StoreFlags): StoreMemberConfig {
   };
   if (flags.dataDir !== undefined) config.dataDir = flags.dataDir;
   if (flags.advertiseClientUrls !== undefined) config.advertiseClientUrls = flags.advertiseClientUrls;
-  if (flags.initialAdvertisePeerUrls !== undefined) config.initialAdvertisePeerUrls = flags.initialAdvertisePeerUrls;
+  if (flags.initialAdvertisePeerUrls !== undefined)
+    config.initialAdvertisePeerUrls = flags.initialAdvertisePeerUrls;
   if (flags.initialCluster !== undefined) config.initialCluster = flags.initialCluster;
   if (flags.listenMetricsUrls !== undefined) config.listenMetricsUrls = flags.listenMetricsUrls;
   return config;
@@ -78,27 +80,66 @@ function usageError(message: string): never {
 export function registerStoreCommand(program: Command): void {
   program
     .command('store')
-    .description('run one member of the Navarch store (an etcd v3 compatible, Raft-replicated key-value store)')
+    .description(
+      'run one member of the Navarch store (an etcd v3 compatible, Raft-replicated key-value store)',
+    )
     .option('--name <name>', 'human-readable name for this member', 'default')
     .option('--data-dir <path>', 'path to the data directory (default "<name>.etcd")')
-    .option('--listen-client-urls <urls>', 'URLs to listen on for client traffic', urlList, ['http://localhost:2379'])
+    .option('--listen-client-urls <urls>', 'URLs to listen on for client traffic', urlList, [
+      'http://localhost:2379',
+    ])
     .option('--advertise-client-urls <urls>', 'client URLs to advertise to the cluster', urlList)
-    .option('--listen-peer-urls <urls>', 'URLs to listen on for peer traffic', urlList, ['http://localhost:2380'])
+    .option('--listen-peer-urls <urls>', 'URLs to listen on for peer traffic', urlList, [
+      'http://localhost:2380',
+    ])
     .option('--initial-advertise-peer-urls <urls>', "this member's peer URLs to advertise", urlList)
     .option('--initial-cluster <members>', 'initial cluster configuration for bootstrapping (name=url,...)')
     .option('--initial-cluster-state <state>', 'new (all members start together) or existing (join)', 'new')
-    .option('--initial-cluster-token <token>', 'initial cluster token, kept distinct between clusters', 'etcd-cluster')
-    .option('--heartbeat-interval <ms>', 'time (in milliseconds) of a heartbeat interval', integerFlag('heartbeat-interval'), 100)
-    .option('--election-timeout <ms>', 'time (in milliseconds) for an election to timeout', integerFlag('election-timeout'), 1000)
-    .option('--snapshot-count <n>', 'number of committed transactions to trigger a snapshot', integerFlag('snapshot-count'), 10_000)
-    .option('--quota-backend-bytes <n>', 'raise the NOSPACE alarm when the backend exceeds this size', integerFlag('quota-backend-bytes'), 2 * 1024 ** 3)
-    .option('--max-request-bytes <n>', 'maximum client request size in bytes', integerFlag('max-request-bytes'), 1.5 * 1024 * 1024)
+    .option(
+      '--initial-cluster-token <token>',
+      'initial cluster token, kept distinct between clusters',
+      'etcd-cluster',
+    )
+    .option(
+      '--heartbeat-interval <ms>',
+      'time (in milliseconds) of a heartbeat interval',
+      integerFlag('heartbeat-interval'),
+      100,
+    )
+    .option(
+      '--election-timeout <ms>',
+      'time (in milliseconds) for an election to timeout',
+      integerFlag('election-timeout'),
+      1000,
+    )
+    .option(
+      '--snapshot-count <n>',
+      'number of committed transactions to trigger a snapshot',
+      integerFlag('snapshot-count'),
+      10_000,
+    )
+    .option(
+      '--quota-backend-bytes <n>',
+      'raise the NOSPACE alarm when the backend exceeds this size',
+      integerFlag('quota-backend-bytes'),
+      2 * 1024 ** 3,
+    )
+    .option(
+      '--max-request-bytes <n>',
+      'maximum client request size in bytes',
+      integerFlag('max-request-bytes'),
+      1.5 * 1024 * 1024,
+    )
     .option('--listen-metrics-urls <urls>', 'URLs to serve /metrics and /health on', urlList)
     .option('--force-new-cluster', 'force to create a new one member cluster (quorum-loss recovery)', false)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .showHelpAfterError(false)
     .exitOverride((err: CommanderError) => {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.help' ||
+        err.code === 'commander.version'
+      )
         process.exit(0);
       process.exit(EXIT_USAGE);
     })

@@ -14,6 +14,7 @@ import {
   ErrSnapshotTemporarilyUnavailable,
   ErrUnavailable,
   invariant,
+  type ProposalDroppedReason,
 } from './errors.js';
 import { RaftLog } from './log.js';
 import { type Progress, ProgressTracker } from './progress.js';
@@ -676,7 +677,7 @@ export class Raft {
    * forwarded one (its origin times out). `from` cannot tell them apart: a forwarded proposal
    * may come back to its origin when leadership moved.
    */
-  private dropProposal(m: Message, reason: ConstructorParameters<typeof ErrProposalDropped>[0]): void {
+  private dropProposal(m: Message, reason: ProposalDroppedReason): void {
     this.log('info', 'dropping proposal', { reason, from: m.from, local: this.handlingLocalRequest });
     if (this.handlingLocalRequest) throw new ErrProposalDropped(reason);
   }

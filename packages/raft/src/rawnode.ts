@@ -104,7 +104,11 @@ export class RawNode {
     this.raft.tick();
   }
 
-  /** Starts an election now (as if the election timeout fired); ignored if not promotable. */
+  /**
+   * Starts an election now (as if the election timeout fired). Ignored when this node is not a
+   * voter, is already leader, or has committed conf changes not applied yet (e.g. before the
+   * first Ready of a bootstrapped node is handled).
+   */
   campaign(): void {
     this.raft.step(newMessage({ type: MessageType.Hup, from: this.raft.id }));
   }

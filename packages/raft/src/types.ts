@@ -158,7 +158,9 @@ export interface SoftState {
  *    state machine; for a `confChange` entry, call `RawNode.applyConfChange()`.
  * 4. Call `RawNode.advance(ready)` with this very object.
  * `ready()` may not be called again before `advance()`; `advance()` only accepts the last Ready.
- * Both misuses throw.
+ * Both misuses throw ErrReadyContract. `tick()`, `step()` and requests may be called while a
+ * Ready is being handled (e.g. during an asynchronous fsync); `hasReady()` is false meanwhile.
+ * The transport reports a MsgSnap it could not deliver with `reportSnapshot(to, 'failure')`.
  */
 export interface Ready {
   /** Present when leader or role changed since the previous Ready. */

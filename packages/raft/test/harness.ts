@@ -11,7 +11,7 @@ import {
   type Entry,
   MemoryStorage,
   type Message,
-  type MessageType,
+  MessageType,
   RawNode,
   type ReadState,
   type Ready,
@@ -225,7 +225,7 @@ export class Network {
     this.delivered.push(m);
     t.node.step(m);
     // The transport tells the sender that the snapshot got through.
-    if (m.type === 'MsgSnap' && this.reportSnapshots)
+    if (m.type === MessageType.Snap && this.reportSnapshots)
       this.nodes.get(m.from)?.node.reportSnapshot(m.to, 'finish');
   }
 
@@ -234,7 +234,7 @@ export class Network {
    * waits for it forever (see RawNode.reportSnapshot).
    */
   lose(m: Message): void {
-    if (m.type === 'MsgSnap' && this.reportSnapshots)
+    if (m.type === MessageType.Snap && this.reportSnapshots)
       this.nodes.get(m.from)?.node.reportSnapshot(m.to, 'failure');
   }
 

@@ -154,7 +154,9 @@ function main(): number {
       );
     }
     if (result.ok && result.linearizability === 'inconclusive') {
-      console.log(`seed ${seed}: note: linearizability search budget exhausted (inconclusive, not a violation)`);
+      console.log(
+        `seed ${seed}: note: linearizability search budget exhausted (inconclusive, not a violation)`,
+      );
     }
     if (!result.ok) {
       failures.push(result);

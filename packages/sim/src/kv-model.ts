@@ -46,38 +46,79 @@ function requireExpected(op: KvOp): string | null {
 }
 
 function show(v: string | null | undefined): string {
+  if (v === UNOBSERVED) return '<a value nobody observed>';
   return v === null || v === undefined ? 'nil' : JSON.stringify(v);
 }
 
 /**
- * Drops unknown-outcome operations that provably cannot change the verdict, which keeps the search
- * small when many requests time out:
- * - an unknown get (it changes nothing and any answer is fine);
+ * Simplifies the unknown-outcome operations of one key's history without changing its verdict,
+ * which keeps the search small when many requests time out:
+ * - an unknown get is dropped (it changes nothing and any answer is fine);
+ * - an unknown put/cas whose value no other write writes, and that a completed operation observed
+ *   (a get returned it, or a successful cas expected it), certainly took effect before that
+ *   observation completed: it gets that completion time (unknown result), so the search stops
+ *   treating it as pending forever;
  * - an unknown put/cas whose written value no operation ever observes (no completed get returns
- *   it, no cas expects it) while no failed cas completes after its invocation. Any linearization
- *   that used it stays valid without it: only a get of that value, a cas expecting it, or a failed
- *   cas could see the difference (unknown cas that become no-ops move to the end).
+ *   it, no cas expects it) while no failed cas completes after its invocation is dropped. Any
+ *   linearization that used it stays valid without it: only a get of that value, a cas expecting
+ *   it, or a failed cas could see the difference (unknown cas that become no-ops move to the end).
  */
-function pruneUnknown(ops: KvOperation[]): KvOperation[] {
+function simplifyUnknown(ops: KvOperation[]): KvOperation[] {
   const observed = new Set<string>();
+  /** For each value, the earliest completion of a completed operation that observed it. */
+  const firstObservedAt = new Map<string, number>();
+  const writers = new Map<string, number>();
   let lastFailedCasCompletion = Number.NEGATIVE_INFINITY;
+  const observe = (value: string, at: number | undefined): void => {
+    observed.add(value);
+    if (at === undefined) return;
+    const before = firstObservedAt.get(value);
+    if (before === undefined || at < before) firstObservedAt.set(value, at);
+  };
   for (const o of ops) {
-    if (o.op.kind === 'cas' && o.op.expected !== undefined && o.op.expected !== null)
-      observed.add(o.op.expected);
+    if (o.op.kind !== 'get' && o.op.value !== undefined)
+      writers.set(o.op.value, (writers.get(o.op.value) ?? 0) + 1);
+    if (o.op.kind === 'cas' && typeof o.op.expected === 'string') {
+      observe(
+        o.op.expected,
+        o.completeTime !== undefined && o.result?.ok === true ? o.completeTime : undefined,
+      );
+    }
     if (o.completeTime === undefined) continue;
-    if (o.op.kind === 'get' && typeof o.result?.value === 'string') observed.add(o.result.value);
+    if (o.op.kind === 'get' && typeof o.result?.value === 'string') observe(o.result.value, o.completeTime);
     if (o.op.kind === 'cas' && o.result?.ok === false) {
       lastFailedCasCompletion = Math.max(lastFailedCasCompletion, o.completeTime);
     }
   }
-  return ops.filter((o) => {
-    if (o.completeTime !== undefined) return true;
-    if (o.op.kind === 'get') return false;
+  const out: KvOperation[] = [];
+  for (const o of ops) {
+    if (o.completeTime !== undefined) {
+      out.push(o);
+      continue;
+    }
+    if (o.op.kind === 'get') continue;
     const value = o.op.value;
-    if (value === undefined || observed.has(value)) return true;
-    return lastFailedCasCompletion >= o.invokeTime;
-  });
+    if (value === undefined) {
+      out.push(o);
+      continue;
+    }
+    const seenAt = firstObservedAt.get(value);
+    if (seenAt !== undefined && writers.get(value) === 1 && seenAt >= o.invokeTime) {
+      out.push({ ...o, completeTime: seenAt });
+      continue;
+    }
+    if (observed.has(value)) out.push(o);
+    else if (lastFailedCasCompletion >= o.invokeTime) {
+      // Kept only because a failed cas might need it; its value is never seen, so all such writes
+      // are interchangeable: give them one junk value (see kvModel.interchangeable).
+      out.push({ ...o, op: { ...o.op, value: UNOBSERVED } });
+    }
+  }
+  return out;
 }
+
+/** Stand-in value of writes nobody observed; no real value equals it. */
+const UNOBSERVED = '\u0000unobserved';
 
 /** Linearizability model of a map of registers with get, put and compare-and-set, split per key. */
 export const kvModel: Model<KvState, KvOp, KvResult> = {
@@ -95,8 +136,11 @@ export const kvModel: Model<KvState, KvOp, KvResult> = {
     const keys = [...byKey.keys()].sort();
     return keys.map((key) => ({
       label: `key ${JSON.stringify(key)}`,
-      operations: pruneUnknown(byKey.get(key) ?? []),
+      operations: simplifyUnknown(byKey.get(key) ?? []),
     }));
+  },
+  interchangeable(op) {
+    return op.value === UNOBSERVED ? `${op.kind}:${JSON.stringify(op.expected ?? null)}` : undefined;
   },
   init: () => null,
   step(state, op, output) {

@@ -46,6 +46,13 @@ export interface Model<State, Input, Output> {
    * impossible from `state`. `output` undefined means the outcome is unknown: any output is fine.
    */
   step(state: State, input: Input, output: Output | undefined): State | undefined;
+  /**
+   * Optional symmetry reduction: operations of unknown outcome whose inputs map to the same key
+   * have identical effects, so the search only ever linearizes the earliest-invoked unused one of
+   * each key (any other choice leads to the same states with fewer options left). Return undefined
+   * for operations that are not interchangeable.
+   */
+  interchangeable?(input: Input): string | undefined;
   /** A string that is equal for equal states (memoization key). */
   stateKey(state: State): string;
   /** Human-readable text of an operation, for violation reports. */
@@ -208,6 +215,41 @@ function checkPart<State, Input, Output>(
     if (call.next) call.next.prev = call;
   };
 
+  // Symmetry classes of interchangeable unknown operations: members in invocation order, and how
+  // many of each class are linearized (always a prefix of the members).
+  const classOf = new Int32Array(n).fill(-1);
+  const members: number[][] = [];
+  const used: number[] = [];
+  if (model.interchangeable) {
+    const classIds = new Map<string, number>();
+    const order = ops
+      .map((_, id) => id)
+      .sort(
+        (a, b) =>
+          (ops[a] as Operation<Input, Output>).invokeTime - (ops[b] as Operation<Input, Output>).invokeTime ||
+          a - b,
+      );
+    for (const id of order) {
+      const op = ops[id] as Operation<Input, Output>;
+      if (op.completeTime !== undefined) continue;
+      const key = model.interchangeable(op.op);
+      if (key === undefined) continue;
+      let c = classIds.get(key);
+      if (c === undefined) {
+        c = members.length;
+        classIds.set(key, c);
+        members.push([]);
+        used.push(0);
+      }
+      classOf[id] = c;
+      (members[c] as number[]).push(id);
+    }
+  }
+  const isTurn = (id: number): boolean => {
+    const c = classOf[id] as number;
+    return c < 0 || (members[c] as number[])[used[c] as number] === id;
+  };
+
   const words = new Uint32Array(Math.ceil(n / 32));
   const bitsKey = (): string => words.join(',');
   const cache = new Set<string>();
@@ -223,6 +265,10 @@ function checkPart<State, Input, Output>(
     if (entry === null) throw new Error('linearizability search ran off the event list (checker bug)');
     const op = ops[entry.id] as Operation<Input, Output>;
     if (entry.isCall) {
+      if (!isTurn(entry.id)) {
+        entry = entry.next;
+        continue;
+      }
       const known = op.completeTime !== undefined;
       const next = model.step(state, op.op, known ? op.result : undefined);
       if (next !== undefined) {
@@ -243,6 +289,8 @@ function checkPart<State, Input, Output>(
           stack.push({ call: entry, state });
           state = next;
           lift(entry);
+          const c = classOf[entry.id] as number;
+          if (c >= 0) used[c] = (used[c] as number) + 1;
           if (known) completedLeft--;
           entry = head.next;
           continue;
@@ -273,6 +321,8 @@ function checkPart<State, Input, Output>(
     state = top.state;
     words[top.call.id >>> 5] = (words[top.call.id >>> 5] as number) & ~(1 << (top.call.id & 31));
     unlift(top.call);
+    const topClass = classOf[top.call.id] as number;
+    if (topClass >= 0) used[topClass] = (used[topClass] as number) - 1;
     if ((ops[top.call.id] as Operation<Input, Output>).completeTime !== undefined) completedLeft++;
     entry = top.call.next;
   }

@@ -8,7 +8,7 @@
 import type { TestingBugs } from '@navarch/raft';
 import { Cluster } from './cluster.js';
 import { SimViolation, type ViolationKind } from './invariants.js';
-import { kvModel } from './kv-model.js';
+import { type KvOperation, kvModel } from './kv-model.js';
 import { checkLinearizable, type LinearizabilityOutcome } from './linearizability.js';
 import { type LinkFaults, perfectLink } from './network.js';
 import { Prng } from './prng.js';
@@ -70,6 +70,8 @@ export interface RunOptions {
   skipLiveness?: boolean;
   /** Invariant checks to skip (to show that a bug also breaks a deeper property). */
   disabledChecks?: ViolationKind[];
+  /** Return the client history in the result (for checking it elsewhere). */
+  keepHistory?: boolean;
   /** Keep the last this many event lines and return them in the result (for debugging a seed). */
   traceLines?: number;
   /** Check the client history for linearizability at the end. Default true. */
@@ -103,6 +105,8 @@ export interface RunResult {
   nodes: string[];
   /** The last events before the end (only with RunOptions.traceLines). */
   events: string[];
+  /** The client history (only with RunOptions.keepHistory). */
+  history?: KvOperation[];
 }
 
 /** The fault profile a seed selects (swarm testing: each fault kind is on or off per seed). */
@@ -343,5 +347,6 @@ export function runSeed(options: RunOptions): RunResult {
     }),
   };
   if (violation !== undefined) result.violation = violation;
+  if (options.keepHistory) result.history = history;
   return result;
 }

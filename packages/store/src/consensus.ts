@@ -8,6 +8,12 @@
  *   (the MVCC key-value store, leases, alarms) and serves the etcd v3 gRPC API on top of a
  *   {@link Consensus}.
  *
+ * Composition: `createEtcdApplication` (api/application.ts) is the StoreApplicationFactory a member
+ * uses; it opens the MVCC store on the member's LevelDB sublevel "mvcc" and serves the etcd API.
+ * Restoring a backup (`etcdctl snapshot save` output) into a fresh data dir: open an MvccStore on
+ * that sublevel and `restore({ index, data: readBackup(bytes).data })`, with `index` the applied
+ * index the new Raft log starts from.
+ *
  * Identifiers: member ids and the cluster id are uint64 in etcd. Navarch generates them below
  * 2^53 and keeps them as `number`; the gRPC edge converts (ids a client sends that do not fit are
  * "member not found"). Raft terms and indexes are safe integers. Lease ids are int64 values that

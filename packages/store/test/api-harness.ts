@@ -16,6 +16,7 @@ import {
   MvccStore,
 } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
+import { Registry } from 'prom-client';
 
 /** A decoded response: field values as proto-loader gives them (int64 as decimal strings). */
 export type Message = Record<string, unknown>;
@@ -42,6 +43,8 @@ export interface Harness {
   consensus: LocalConsensus;
   api: EtcdApi;
   server: EtcdGrpcServer;
+  /** The API's metrics registry. */
+  registry: Registry;
   /** Calls a unary method of a service. */
   call(
     service: 'KV' | 'Lease' | 'Cluster' | 'Maintenance',
@@ -76,7 +79,8 @@ export async function startHarness(
   });
   await store.open();
   const consensus = new LocalConsensus(store);
-  const api = new EtcdApi({ consensus, store, limits, leaseCheckIntervalMs });
+  const registry = new Registry();
+  const api = new EtcdApi({ consensus, store, limits, leaseCheckIntervalMs, registry });
   const server = await listenEtcdApi(api, '127.0.0.1', 0, limits);
   consensus.setClientUrls([server.url]);
   const services = loadEtcdServices();
@@ -105,6 +109,7 @@ export async function startHarness(
     consensus,
     api,
     server,
+    registry,
     call: (service, name, request = {}) =>
       new Promise((resolve, reject) => {
         method(service, name)(request, (error, response) => (error ? reject(error) : resolve(response)));

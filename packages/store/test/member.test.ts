@@ -1,9 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type StoreMember, startStoreMember, StoreErrorCode } from '@navarch/store';
+import { StoreErrorCode, type StoreMember, startStoreMember } from '@navarch/store';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, freePort, type KvStateMachine, kvApplication, putRequest, quietLogger } from './raftnode-harness.js';
+import {
+  eventually,
+  freePort,
+  type KvStateMachine,
+  kvApplication,
+  putRequest,
+  quietLogger,
+} from './raftnode-harness.js';
 
 interface Cluster {
   dirs: string[];
@@ -26,7 +33,11 @@ async function newCluster(size: number): Promise<Cluster> {
   return cluster;
 }
 
-async function startMember(cluster: Cluster, i: number, extra: Record<string, unknown> = {}): Promise<StoreMember> {
+async function startMember(
+  cluster: Cluster,
+  i: number,
+  extra: Record<string, unknown> = {},
+): Promise<StoreMember> {
   const member = await startStoreMember({
     name: `m${i}`,
     dataDir: cluster.dirs[i]!,
@@ -65,7 +76,9 @@ describe('store member (3 members in one process)', () => {
     const follower = cluster.members.find((m) => m !== leader)!;
 
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => (i % 2 ? follower : leader!).consensus.propose(putRequest(`k${i}`, `v${i}`))),
+      Array.from({ length: 50 }, (_, i) =>
+        (i % 2 ? follower : leader!).consensus.propose(putRequest(`k${i}`, `v${i}`)),
+      ),
     );
     expect(results).toHaveLength(50);
     // Every member reaches the same state after a read barrier, in the same order.
@@ -85,7 +98,8 @@ describe('store member (3 members in one process)', () => {
     const cluster = await newCluster(3);
     await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
     await Promise.all(cluster.members.map((m) => m!.ready));
-    for (let i = 0; i < 120; i++) await cluster.members[i % 3]!.consensus.propose(putRequest(`k${i}`, `v${i}`));
+    for (let i = 0; i < 120; i++)
+      await cluster.members[i % 3]!.consensus.propose(putRequest(`k${i}`, `v${i}`));
     await Promise.all(cluster.members.map((m) => m!.stop()));
     cluster.machines.clear();
     await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
@@ -103,7 +117,8 @@ describe('store member (3 members in one process)', () => {
     await Promise.all(cluster.members.map((m) => m!.ready));
     await cluster.members[2]!.stop();
     cluster.members[2] = undefined;
-    for (let i = 0; i < 200; i++) await cluster.members[i % 2]!.consensus.propose(putRequest(`s${i}`, `v${i}`));
+    for (let i = 0; i < 200; i++)
+      await cluster.members[i % 2]!.consensus.propose(putRequest(`s${i}`, `v${i}`));
     const restarted = await startMember(cluster, 2);
     await restarted.ready;
     await restarted.consensus.readIndex();
@@ -131,7 +146,10 @@ describe('store member (3 members in one process)', () => {
     });
     expect(joiner.memberId).toBe(added.id);
     await joiner.ready;
-    await eventually('learner catches up', () => cluster.machines.get(joiner.memberId)?.data.get('a9') === 'x');
+    await eventually(
+      'learner catches up',
+      () => cluster.machines.get(joiner.memberId)?.data.get('a9') === 'x',
+    );
     const leader = leaderOf(cluster)!;
     await leader.consensus.promoteMember(joiner.memberId);
     expect(leader.consensus.members().find((m) => m.id === joiner.memberId)?.isLearner).toBe(false);

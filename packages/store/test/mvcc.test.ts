@@ -271,7 +271,7 @@ describe('MvccStore', () => {
     const store = new MvccStore({ db: first.db });
     await store.open();
     const log: MvccRequest[] = [];
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 1500; i++) {
       log.push(
         i % 7 === 6
           ? {
@@ -281,12 +281,12 @@ describe('MvccStore', () => {
           : put(`k${i % 50}`, String(i)),
       );
     }
-    log.forEach((request, i) => store.apply(i + 1, encodeMvccRequest(request)));
+    for (const [i, request] of log.entries()) store.apply(i + 1, encodeMvccRequest(request));
     const expected = store.hashKv(0);
     await store.flush();
     // More entries applied but never flushed, then the process dies (the database is closed as is).
-    for (let i = 0; i < 500; i++) log.push(put(`late${i % 10}`, String(i)));
-    for (let i = 3000; i < log.length; i++) store.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest));
+    for (let i = 0; i < 300; i++) log.push(put(`late${i % 10}`, String(i)));
+    for (let i = 1500; i < log.length; i++) store.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest));
     const expectedAfter = store.hashKv(0);
     expect(expectedAfter).not.toEqual(expected);
     await first.root.close();
@@ -294,7 +294,7 @@ describe('MvccStore', () => {
     const reopened = new MvccStore({ db: second.db });
     await reopened.open();
     const durable = reopened.appliedIndex();
-    expect(durable).toBeGreaterThanOrEqual(3000);
+    expect(durable).toBeGreaterThanOrEqual(1500);
     expect(durable).toBeLessThanOrEqual(log.length);
     for (let i = durable; i < log.length; i++)
       reopened.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest));

@@ -5,7 +5,13 @@
  */
 import { createServer } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
-import type { Consensus, StateMachine, StateMachineSnapshot, StoreApplicationFactory, StoreDatabase } from '@navarch/store';
+import type {
+  Consensus,
+  StateMachine,
+  StateMachineSnapshot,
+  StoreApplicationFactory,
+  StoreDatabase,
+} from '@navarch/store';
 import pino from 'pino';
 
 /** A logger that prints nothing unless NAVARCH_TEST_LOG is set. */
@@ -25,7 +31,10 @@ export async function freePort(): Promise<number> {
 }
 
 type KvSublevel = ReturnType<StoreDatabase['sublevel']> & {
-  batch(operations: { type: 'put' | 'del'; key: string; value?: Uint8Array }[], options?: { sync?: boolean }): Promise<void>;
+  batch(
+    operations: { type: 'put' | 'del'; key: string; value?: Uint8Array }[],
+    options?: { sync?: boolean },
+  ): Promise<void>;
   clear(): Promise<void>;
   iterator(): AsyncIterable<[string, Uint8Array]>;
 };
@@ -48,7 +57,9 @@ export class KvStateMachine implements StateMachine {
   private constructor(private readonly sublevel: KvSublevel) {}
 
   static async open(db: StoreDatabase): Promise<KvStateMachine> {
-    const sublevel = db.sublevel<string, Uint8Array>('kv-test', { valueEncoding: 'view' }) as unknown as KvSublevel;
+    const sublevel = db.sublevel<string, Uint8Array>('kv-test', {
+      valueEncoding: 'view',
+    }) as unknown as KvSublevel;
     const sm = new KvStateMachine(sublevel);
     const logEntries: [number, string][] = [];
     for await (const [key, value] of sublevel.iterator() as AsyncIterable<[string, Uint8Array]>) {
@@ -118,9 +129,13 @@ export class KvStateMachine implements StateMachine {
     this.applied = snapshot.index;
     const operations: { type: 'put'; key: string; value: Uint8Array }[] = [];
     for (const [k, v] of this.data) operations.push({ type: 'put', key: `k:${k}`, value: encoder.encode(v) });
-    this.log.forEach((text, i) =>
-      operations.push({ type: 'put', key: `l:${String(i + 1).padStart(12, '0')}`, value: encoder.encode(text) }),
-    );
+    for (const [i, text] of this.log.entries()) {
+      operations.push({
+        type: 'put',
+        key: `l:${String(i + 1).padStart(12, '0')}`,
+        value: encoder.encode(text),
+      });
+    }
     // The applied index goes last in the same batch: a crash leaves the old state or the new one.
     operations.push({ type: 'put', key: 'applied', value: encoder.encode(String(snapshot.index)) });
     await this.write(operations, true);

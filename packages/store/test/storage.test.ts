@@ -26,7 +26,8 @@ async function reopen(db: StoreDatabase, dir: string): Promise<RaftLogStorage> {
 
 function entries(from: number, to: number, term: number): Entry[] {
   const out: Entry[] = [];
-  for (let i = from; i <= to; i++) out.push({ index: i, term, type: 'normal', data: Buffer.from(`e${i}t${term}`) });
+  for (let i = from; i <= to; i++)
+    out.push({ index: i, term, type: 'normal', data: Buffer.from(`e${i}t${term}`) });
   return out;
 }
 
@@ -73,7 +74,11 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
     const again = await reopen(db, dir);
     expect(again.firstIndex()).toBe(7);
     expect(again.term(6)).toBe(1);
-    expect(again.snapshot().metadata).toEqual({ index: 6, term: 1, confState: { voters: [1, 2], learners: [] } });
+    expect(again.snapshot().metadata).toEqual({
+      index: 6,
+      term: 1,
+      confState: { voters: [1, 2], learners: [] },
+    });
     expect(again.initialState().confState).toEqual({ voters: [1, 2], learners: [] });
   });
 
@@ -85,7 +90,10 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
       {
         entries: entries(21, 22, 3),
         hardState: { term: 3, vote: 0, commit: 20 },
-        snapshot: { metadata: { index: 20, term: 3, confState: { voters: [1, 2, 3], learners: [4] } }, data: new Uint8Array(0) },
+        snapshot: {
+          metadata: { index: 20, term: 3, confState: { voters: [1, 2, 3], learners: [4] } },
+          data: new Uint8Array(0),
+        },
       },
       true,
     );
@@ -102,7 +110,7 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
     const raw = db.sublevel<string, Uint8Array>('raft', { valueEncoding: 'view' });
     const key = `e:${(2).toString(16).padStart(14, '0')}`;
     const record = Buffer.from((await raw.get(key))!);
-    record[record.length - 1] ^= 0xff;
+    record.writeUInt8(record.readUInt8(record.length - 1) ^ 0xff, record.length - 1);
     await raw.put(key, record);
     await db.close();
     const again = await database(dir);

@@ -62,10 +62,12 @@ describe('PeerTransport (gRPC peer streams)', () => {
     await eventually('all messages delivered', () => r2.messages.length === 1000);
     expect(r2.messages[0]).toBe('m0');
     expect(r2.messages[999]).toBe('m999');
-    expect(await ma.registry.getSingleMetricAsString('navarch_store_network_peer_sent_bytes_total')).toMatch(/To="2"\} [1-9]/);
-    expect(await mb.registry.getSingleMetricAsString('navarch_store_network_peer_received_bytes_total')).toMatch(
-      /From="1"\} [1-9]/,
+    expect(await ma.registry.getSingleMetricAsString('navarch_store_network_peer_sent_bytes_total')).toMatch(
+      /To="2"\} [1-9]/,
     );
+    expect(
+      await mb.registry.getSingleMetricAsString('navarch_store_network_peer_received_bytes_total'),
+    ).toMatch(/From="1"\} [1-9]/);
   });
 
   it('refuses a stream from another cluster', async () => {
@@ -90,9 +92,9 @@ describe('PeerTransport (gRPC peer streams)', () => {
     let accepted = 0;
     for (let i = 0; i < 50; i++) if (a.send(2, Buffer.from(`m${i}`))) accepted += 1;
     expect(accepted).toBeLessThanOrEqual(10);
-    expect(await metrics.registry.getSingleMetricAsString('navarch_store_network_peer_dropped_messages_total')).toMatch(
-      /To="2"\} [1-9]/,
-    );
+    expect(
+      await metrics.registry.getSingleMetricAsString('navarch_store_network_peer_dropped_messages_total'),
+    ).toMatch(/To="2"\} [1-9]/);
     await transport(2, p2, r2);
     await eventually('reconnected and delivered', () => {
       a.send(2, Buffer.from('after'));

@@ -131,6 +131,9 @@ describe('etcd Watch API', () => {
     slow.resume();
     const canceled = await slowReader.waitFor((m) => m.canceled === true);
     expect(canceled.cancel_reason).toMatch(/too slow/);
+    const metrics = await h.registry.metrics();
+    expect(metrics).toMatch(/navarch_store_slow_watchers_cancelled_total 1\b/);
+    expect(metrics).toMatch(/navarch_store_watchers 1\b/);
     expect(slowReader.messages.flatMap(events).length).toBeLessThan(total);
     slow.end();
     fast.end();

@@ -70,7 +70,11 @@ function command(kind: ClusterKind): { file: string; prefix: string[] } {
     : {
         file: process.execPath,
         // Extra node flags for investigations, e.g. NAVARCH_COMPAT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
-        prefix: [...(process.env.NAVARCH_COMPAT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), NAVARCH_MAIN, 'store'],
+        prefix: [
+          ...(process.env.NAVARCH_COMPAT_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          NAVARCH_MAIN,
+          'store',
+        ],
       };
 }
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { type KvOperation, kvModel, checkLinearizable } from '@navarch/sim';
+import { checkLinearizable, type KvOperation, kvModel } from '@navarch/sim';
 import { loadEtcdServices } from '@navarch/store';
 
 interface RangeResponse {
@@ -34,7 +34,9 @@ export class KvClient {
         callback: (err: grpc.ServiceError | null, response: T) => void,
       ) => void;
       const fn = (this.client as unknown as Record<string, Unary>)[method]!.bind(this.client);
-      fn(request, { deadline: Date.now() + timeoutMs }, (err, response) => (err ? reject(err) : resolve(response)));
+      fn(request, { deadline: Date.now() + timeoutMs }, (err, response) =>
+        err ? reject(err) : resolve(response),
+      );
     });
   }
 
@@ -80,7 +82,8 @@ export async function progress(stats: WorkloadStats, count: number, timeoutMs = 
   const target = stats.ok + count;
   const deadline = Date.now() + timeoutMs;
   while (stats.ok < target) {
-    if (Date.now() > deadline) throw new Error(`no progress: ${stats.ok}/${target} ok operations after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`no progress: ${stats.ok}/${target} ok operations after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -150,7 +153,13 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       } else {
         try {
           const value = await client.get(key, timeoutMs);
-          history.push({ clientId: workerId, op: { kind: 'get', key }, invokeTime, completeTime: performance.now(), result: { value } });
+          history.push({
+            clientId: workerId,
+            op: { kind: 'get', key },
+            invokeTime,
+            completeTime: performance.now(),
+            result: { value },
+          });
           stats.ok += 1;
         } catch {
           stats.failed += 1;
@@ -185,7 +194,9 @@ export async function checkAcknowledgedWrites(url: string, result: WorkloadResul
   try {
     for (const [key, values] of result.acknowledged) {
       const current = await client.get(key, 5000);
-      const written = result.history.filter((o) => o.op.kind === 'put' && o.op.key === key).map((o) => o.op.value);
+      const written = result.history
+        .filter((o) => o.op.kind === 'put' && o.op.key === key)
+        .map((o) => o.op.value);
       const lastAcknowledged = values[values.length - 1]!;
       // The value read must be the last acknowledged one or a write issued after it (acknowledged or unknown).
       const position = written.indexOf(current ?? '');

@@ -8,7 +8,16 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,7 +42,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `condition` until true or `timeoutMs` elapses. */
-export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
@@ -118,27 +131,44 @@ export class StoreCluster {
   /** Starts (or restarts, from its data dir) member `i`. */
   start(i: number): void {
     const slot = this.slots[i]!;
-    if (slot.child && slot.child.exitCode === null && slot.child.signalCode === null) throw new Error(`${slot.name} is running`);
+    if (slot.child && slot.child.exitCode === null && slot.child.signalCode === null)
+      throw new Error(`${slot.name} is running`);
     const log = openSync(slot.logFile, 'a');
     const child = spawn(
       process.execPath,
       [
         NAVARCH_MAIN,
         'store',
-        '--name', slot.name,
-        '--data-dir', slot.dataDir,
-        '--listen-client-urls', slot.clientUrl,
-        '--advertise-client-urls', slot.clientUrl,
-        '--listen-peer-urls', `http://127.0.0.1:${slot.peerPort}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${slot.peerPort}`,
-        '--initial-cluster', this.initialCluster(),
-        '--listen-metrics-urls', `http://127.0.0.1:${slot.metricsPort}`,
-        '--heartbeat-interval', String(this.options.heartbeatIntervalMs),
-        '--election-timeout', String(this.options.electionTimeoutMs),
-        '--snapshot-count', String(this.options.snapshotCount),
+        '--name',
+        slot.name,
+        '--data-dir',
+        slot.dataDir,
+        '--listen-client-urls',
+        slot.clientUrl,
+        '--advertise-client-urls',
+        slot.clientUrl,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${slot.peerPort}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${slot.peerPort}`,
+        '--initial-cluster',
+        this.initialCluster(),
+        '--listen-metrics-urls',
+        `http://127.0.0.1:${slot.metricsPort}`,
+        '--heartbeat-interval',
+        String(this.options.heartbeatIntervalMs),
+        '--election-timeout',
+        String(this.options.electionTimeoutMs),
+        '--snapshot-count',
+        String(this.options.snapshotCount),
       ],
       // A clean environment: no NODE_OPTIONS loaders inherited from the test runner.
-      { stdio: ['ignore', log, log], uid: slot.uid, gid: slot.uid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: slot.dataDir } },
+      {
+        stdio: ['ignore', log, log],
+        uid: slot.uid,
+        gid: slot.uid,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: slot.dataDir },
+      },
     );
     closeSync(log);
     slot.child = child;
@@ -186,7 +216,10 @@ export class StoreCluster {
   }
 
   /** Waits until one of `candidates` leads and every one of them knows a leader. */
-  async waitForLeader(candidates: number[] = this.slots.map((s) => s.index), timeoutMs = 30_000): Promise<number> {
+  async waitForLeader(
+    candidates: number[] = this.slots.map((s) => s.index),
+    timeoutMs = 30_000,
+  ): Promise<number> {
     let found: number | undefined;
     await waitFor(
       `a leader among ${candidates.map((i) => this.slots[i]!.name).join(',')}`,
@@ -214,12 +247,36 @@ export class StoreCluster {
     const comment = `navarch-test-${randomUUID()}`;
     const others = this.slots.filter((s) => s.index !== i).map((s) => String(s.peerPort));
     const rules = [
-      ['-p', 'tcp', '-m', 'owner', '--uid-owner', String(slot.uid), '-m', 'multiport', '--dports', others.join(',')],
+      [
+        '-p',
+        'tcp',
+        '-m',
+        'owner',
+        '--uid-owner',
+        String(slot.uid),
+        '-m',
+        'multiport',
+        '--dports',
+        others.join(','),
+      ],
       ['-p', 'tcp', '--dport', String(slot.peerPort)],
     ];
     this.ruleComments.add(comment);
     for (const rule of rules) {
-      execFileSync('iptables', ['-w', '-I', 'OUTPUT', '-o', 'lo', ...rule, '-m', 'comment', '--comment', comment, '-j', 'DROP']);
+      execFileSync('iptables', [
+        '-w',
+        '-I',
+        'OUTPUT',
+        '-o',
+        'lo',
+        ...rule,
+        '-m',
+        'comment',
+        '--comment',
+        comment,
+        '-j',
+        'DROP',
+      ]);
     }
     return comment;
   }
@@ -229,7 +286,10 @@ export class StoreCluster {
     const listing = execFileSync('iptables', ['-w', '-S', 'OUTPUT'], { encoding: 'utf8' });
     for (const line of listing.split('\n')) {
       if (!line.includes(comment) || !line.startsWith('-A ')) continue;
-      const args = line.slice(3).match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
+      const args = line
+        .slice(3)
+        .match(/"[^"]*"|\S+/g)!
+        .map((a) => a.replace(/^"|"$/g, ''));
       execFileSync('iptables', ['-w', '-D', ...args]);
     }
     this.ruleComments.delete(comment);

@@ -5,6 +5,7 @@
  */
 
 import {
+  ConnectionError,
   type DeleteOptions,
   isStatus,
   type KubeObject,

@@ -26,7 +26,7 @@ export interface ServerFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   watchCacheSize: string;
-  watcherBufferMax: string;
+  watcherBufferMaxBytes: string;
   bookmarkIntervalMs: string;
   storeClientUrl: string;
   storePeerUrl: string;
@@ -92,7 +92,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     serviceClusterIpRange: flags.serviceClusterIpRange,
     serviceNodePortRange: flags.serviceNodePortRange,
     watchCacheSize: positiveInt('--watch-cache-size', flags.watchCacheSize),
-    watcherBufferMax: positiveInt('--watcher-buffer-max', flags.watcherBufferMax),
+    watcherBufferMaxBytes: positiveInt('--watcher-buffer-max-bytes', flags.watcherBufferMaxBytes),
     maxRequestBodyBytes: DEFAULT_API_SERVER_LIMITS.maxRequestBodyBytes,
     bookmarkIntervalMs: positiveInt('--bookmark-interval-ms', flags.bookmarkIntervalMs),
     maxWatchTimeoutMs: DEFAULT_API_SERVER_LIMITS.maxWatchTimeoutMs,

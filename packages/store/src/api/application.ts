@@ -31,6 +31,7 @@ export async function createEtcdApplication(context: StoreApplicationContext): P
         limits: { maxRequestBytes: context.maxRequestBytes, quotaBackendBytes: context.quotaBackendBytes },
         logger: context.logger.child({ component: 'etcd-api' }),
         grpcHandled: context.metrics.grpcServerHandled,
+        registry: context.metrics.registry,
       });
       api.addTo(server);
     },

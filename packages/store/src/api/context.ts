@@ -14,6 +14,7 @@ import type { MvccStore } from '../mvcc/store.js';
 import type { MvccRequest, MvccResult } from '../mvcc/types.js';
 import type { WatchHub } from '../watch/hub.js';
 import { EtcdErrors, mvccStatusError, toStatusError } from './errors.js';
+import type { EtcdApiMetrics } from './metrics.js';
 
 /** Limits of the etcd API, etcd's defaults unless said otherwise. */
 export interface EtcdApiLimits {
@@ -63,6 +64,8 @@ export class ApiContext {
     readonly logger: Logger | undefined,
     readonly version: string,
     private readonly handled: GrpcHandledCounter | undefined,
+    /** API metrics, when the member has a registry. */
+    readonly metrics: EtcdApiMetrics | undefined,
   ) {}
 
   /** A response header at `revision` (default: the current one). */

@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Consensus } from '../consensus.js';
 import { Lessor } from '../lease/lessor.js';
 import type { MvccStore } from '../mvcc/store.js';
@@ -22,6 +23,7 @@ import {
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
+import { EtcdApiMetrics } from './metrics.js';
 import { loadEtcdServices } from './proto.js';
 import { watchService } from './watch.js';
 
@@ -37,6 +39,8 @@ export interface EtcdApiOptions {
   grpcHandled?: GrpcHandledCounter;
   /** Lessor expiry check interval. Default 500 ms. */
   leaseCheckIntervalMs?: number;
+  /** Registry for the API's own metrics (watchers, watch buffers, MVCC state, leases). */
+  registry?: Registry;
 }
 
 /** Extra bytes gRPC may carry beyond the request limit before refusing a message (etcd: 512 KiB). */
@@ -87,6 +91,9 @@ export class EtcdApi {
       options.logger,
       options.version ?? '3.4.0',
       options.grpcHandled,
+      options.registry === undefined
+        ? undefined
+        : new EtcdApiMetrics(options.registry, options.store, this.hub),
     );
     this.context = context;
   }

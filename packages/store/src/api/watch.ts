@@ -76,6 +76,7 @@ class WatchSession {
     call.on('drain', () => this.drain());
     this.progressTimer = setInterval(() => this.progressTick(), context.limits.watchProgressNotifyIntervalMs);
     this.progressTimer.unref();
+    context.metrics?.watchStreams.inc();
   }
 
   private onRequest(request: WireWatchRequest): void {
@@ -198,7 +199,7 @@ class WatchSession {
     if (this.closed) return;
     if (this.blocked) {
       this.queue.push(response);
-      this.queuedEvents += response.events;
+      this.addQueued(response.events);
       if (this.queuedEvents > this.context.limits.watchStreamBufferEvents) this.cancelSlowWatchers();
       return;
     }
@@ -215,11 +216,17 @@ class WatchSession {
     }
   }
 
+  private addQueued(events: number): void {
+    this.queuedEvents += events;
+    if (events > 0) this.context.metrics?.watchQueuedEvents.inc(events);
+    else if (events < 0) this.context.metrics?.watchQueuedEvents.dec(-events);
+  }
+
   private drain(): void {
     this.blocked = false;
     while (!this.blocked && !this.closed && this.queue.length > 0) {
       const next = this.queue.shift() as QueuedResponse;
-      this.queuedEvents -= next.events;
+      this.addQueued(-next.events);
       this.write(next.message);
     }
   }
@@ -232,11 +239,12 @@ class WatchSession {
     const kept = this.queue.filter((response) => response.watchId === null || !slow.has(response.watchId));
     this.queue.length = 0;
     this.queue.push(...kept);
-    this.queuedEvents = kept.reduce((sum, response) => sum + response.events, 0);
+    this.addQueued(kept.reduce((sum, response) => sum + response.events, 0) - this.queuedEvents);
     for (const watchId of slow) {
       this.watchers.get(watchId)?.watcher?.cancel();
       this.watchers.delete(watchId);
       this.context.logger?.warn({ component: 'etcd-watch', watchId }, 'slow watcher cancelled');
+      this.context.metrics?.slowWatchersCancelled.inc();
       this.queue.push({
         watchId: null,
         events: 0,
@@ -257,6 +265,8 @@ class WatchSession {
     for (const active of this.watchers.values()) active.watcher?.cancel();
     this.watchers.clear();
     this.queue.length = 0;
+    this.addQueued(-this.queuedEvents);
+    this.context.metrics?.watchStreams.dec();
     this.context.count('bidi_stream', 'Watch', 'Watch', 0);
   }
 }

@@ -84,7 +84,8 @@ export function checkUrl(flag: string, url: string, allowPortZero: boolean): str
   } catch {
     throw invalid(`--${flag}: "${url}" is not a valid URL`);
   }
-  if (parsed.protocol === 'https:') throw invalid(`--${flag}: "${url}": TLS (https) is not supported by navarch store yet`);
+  if (parsed.protocol === 'https:')
+    throw invalid(`--${flag}: "${url}": TLS (https) is not supported by navarch store yet`);
   if (parsed.protocol !== 'http:') throw invalid(`--${flag}: "${url}": scheme must be http`);
   if (parsed.hostname === '') throw invalid(`--${flag}: "${url}" has no host`);
   if (parsed.port === '' && !url.match(/:\d+\/?$/)) throw invalid(`--${flag}: "${url}" has no port`);
@@ -102,7 +103,8 @@ function checkUrls(flag: string, urls: string[], allowPortZero: boolean): string
 }
 
 function positiveInteger(flag: string, value: number, min = 1): number {
-  if (!Number.isSafeInteger(value) || value < min) throw invalid(`--${flag} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw invalid(`--${flag} must be an integer >= ${min}, got ${value}`);
   return value;
 }
 
@@ -124,7 +126,8 @@ export function parseInitialCluster(value: string, token: string): InitialMember
   for (const [name, peerUrls] of byName) {
     for (const url of peerUrls) {
       const other = seen.get(url);
-      if (other !== undefined) throw invalid(`--initial-cluster: peer URL ${url} is given to both ${other} and ${name}`);
+      if (other !== undefined)
+        throw invalid(`--initial-cluster: peer URL ${url} is given to both ${other} and ${name}`);
       seen.set(url, name);
     }
     members.push({ name, peerUrls, id: computeMemberId(peerUrls, token) });
@@ -135,10 +138,23 @@ export function parseInitialCluster(value: string, token: string): InitialMember
 /** Fills defaults and validates; throws NAVARCH_ERR_STORE_INVALID_CONFIG with one clear sentence. */
 export function resolveMemberConfig(config: StoreMemberConfig): ResolvedMemberConfig {
   const name = config.name ?? 'default';
-  if (name === '' || /[=,\s]/.test(name)) throw invalid(`--name "${name}" must be non-empty without '=', ',' or spaces`);
-  const listenClientUrls = checkUrls('listen-client-urls', config.listenClientUrls ?? ['http://localhost:2379'], true);
-  const advertiseClientUrls = checkUrls('advertise-client-urls', config.advertiseClientUrls ?? listenClientUrls, true);
-  const listenPeerUrls = checkUrls('listen-peer-urls', config.listenPeerUrls ?? ['http://localhost:2380'], false);
+  if (name === '' || /[=,\s]/.test(name))
+    throw invalid(`--name "${name}" must be non-empty without '=', ',' or spaces`);
+  const listenClientUrls = checkUrls(
+    'listen-client-urls',
+    config.listenClientUrls ?? ['http://localhost:2379'],
+    true,
+  );
+  const advertiseClientUrls = checkUrls(
+    'advertise-client-urls',
+    config.advertiseClientUrls ?? listenClientUrls,
+    true,
+  );
+  const listenPeerUrls = checkUrls(
+    'listen-peer-urls',
+    config.listenPeerUrls ?? ['http://localhost:2380'],
+    false,
+  );
   const initialAdvertisePeerUrls = checkUrls(
     'initial-advertise-peer-urls',
     config.initialAdvertisePeerUrls ?? listenPeerUrls,
@@ -146,7 +162,9 @@ export function resolveMemberConfig(config: StoreMemberConfig): ResolvedMemberCo
   );
   const initialClusterState = config.initialClusterState ?? 'new';
   if (initialClusterState !== 'new' && initialClusterState !== 'existing')
-    throw invalid(`--initial-cluster-state must be "new" or "existing", got "${String(initialClusterState)}"`);
+    throw invalid(
+      `--initial-cluster-state must be "new" or "existing", got "${String(initialClusterState)}"`,
+    );
   const initialClusterToken = config.initialClusterToken ?? 'etcd-cluster';
   const initialCluster = parseInitialCluster(
     config.initialCluster ?? initialAdvertisePeerUrls.map((url) => `${name}=${url}`).join(','),
@@ -165,11 +183,14 @@ export function resolveMemberConfig(config: StoreMemberConfig): ResolvedMemberCo
     throw invalid(
       `--election-timeout (${electionTimeoutMs} ms) must be at least 5 times --heartbeat-interval (${heartbeatIntervalMs} ms)`,
     );
-  if (electionTimeoutMs > 50_000) throw invalid(`--election-timeout (${electionTimeoutMs} ms) must be at most 50000 ms`);
+  if (electionTimeoutMs > 50_000)
+    throw invalid(`--election-timeout (${electionTimeoutMs} ms) must be at most 50000 ms`);
   const snapshotCount = positiveInteger('snapshot-count', config.snapshotCount ?? 10_000);
   const quotaBackendBytes = positiveInteger('quota-backend-bytes', config.quotaBackendBytes ?? 2 * 1024 ** 3);
   const maxRequestBytes = positiveInteger('max-request-bytes', config.maxRequestBytes ?? 1.5 * 1024 * 1024);
-  const listenMetricsUrls = (config.listenMetricsUrls ?? []).map((url) => checkUrl('listen-metrics-urls', url, true));
+  const listenMetricsUrls = (config.listenMetricsUrls ?? []).map((url) =>
+    checkUrl('listen-metrics-urls', url, true),
+  );
   return {
     name,
     dataDir: config.dataDir ?? `${name}.etcd`,

@@ -68,7 +68,9 @@ export class Membership {
 
   /** Loads the membership persisted in `db` (empty for a new data dir). */
   static async open(db: StoreDatabase): Promise<Membership> {
-    const sublevel = db.sublevel<string, Uint8Array>('members', { valueEncoding: 'view' }) as unknown as MembersSublevel;
+    const sublevel = db.sublevel<string, Uint8Array>('members', {
+      valueEncoding: 'view',
+    }) as unknown as MembersSublevel;
     const membership = new Membership(sublevel);
     const record = await sublevel.get(MEMBERS_KEY);
     if (record !== undefined) membership.restore(decodeJsonRecord(record as Uint8Array) as MembershipImage);
@@ -81,20 +83,28 @@ export class Membership {
     const record = await sublevel.get(IDENTITY_KEY);
     if (record === undefined) return undefined;
     const value = decodeJsonRecord(record as Uint8Array) as Partial<DataDirIdentity>;
-    if (typeof value.clusterId !== 'number' || typeof value.memberId !== 'number' || typeof value.name !== 'string')
+    if (
+      typeof value.clusterId !== 'number' ||
+      typeof value.memberId !== 'number' ||
+      typeof value.name !== 'string'
+    )
       throw new StoreError(StoreErrorCode.Corrupt, 'data dir identity record has a bad shape');
     return { clusterId: value.clusterId, memberId: value.memberId, name: value.name };
   }
 
   /** Records the identity of a new data dir, synced. */
   static async writeIdentity(db: StoreDatabase, identity: DataDirIdentity): Promise<void> {
-    const sublevel = db.sublevel<string, Uint8Array>('members', { valueEncoding: 'view' }) as unknown as MembersSublevel;
+    const sublevel = db.sublevel<string, Uint8Array>('members', {
+      valueEncoding: 'view',
+    }) as unknown as MembersSublevel;
     await sublevel.put(IDENTITY_KEY, encodeJsonRecord(identity), { sync: true });
   }
 
   /** Members sorted by id. */
   list(): MemberInfo[] {
-    return [...this.byId.values()].sort((a, b) => a.id - b.id).map((m) => ({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }));
+    return [...this.byId.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((m) => ({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }));
   }
 
   get(id: number): MemberInfo | undefined {
@@ -115,7 +125,13 @@ export class Membership {
     this.byId.clear();
     this.removedIds.clear();
     for (const m of image.members ?? []) {
-      this.byId.set(m.id, { id: m.id, name: m.name, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls], isLearner: m.isLearner });
+      this.byId.set(m.id, {
+        id: m.id,
+        name: m.name,
+        peerUrls: [...m.peerUrls],
+        clientUrls: [...m.clientUrls],
+        isLearner: m.isLearner,
+      });
     }
     for (const id of image.removed ?? []) this.removedIds.add(id);
   }

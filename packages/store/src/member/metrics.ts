@@ -46,9 +46,19 @@ export class StoreMetrics {
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
     const registers = [registry];
-    const latencyBuckets = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024];
-    this.hasLeader = new Gauge({ name: 'navarch_store_has_leader', help: 'Whether a leader exists (1) or not (0).', registers });
-    this.isLeader = new Gauge({ name: 'navarch_store_is_leader', help: 'Whether this member is the leader.', registers });
+    const latencyBuckets = [
+      0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024,
+    ];
+    this.hasLeader = new Gauge({
+      name: 'navarch_store_has_leader',
+      help: 'Whether a leader exists (1) or not (0).',
+      registers,
+    });
+    this.isLeader = new Gauge({
+      name: 'navarch_store_is_leader',
+      help: 'Whether this member is the leader.',
+      registers,
+    });
     this.leaderChangesSeen = new Counter({
       name: 'navarch_store_leader_changes_seen_total',
       help: 'Number of leader changes seen.',

@@ -74,7 +74,9 @@ async function discoverExistingCluster(
 ): Promise<{ clusterId: number; memberId: number; members: MemberInfo[] }> {
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
   if (others.length === 0)
-    throw configError('--initial-cluster-state existing needs at least one other member in --initial-cluster');
+    throw configError(
+      '--initial-cluster-state existing needs at least one other member in --initial-cluster',
+    );
   const mine = [...config.initialAdvertisePeerUrls].sort().join(',');
   const errors: string[] = [];
   for (const url of others) {
@@ -85,7 +87,10 @@ async function discoverExistingCluster(
         throw configError(
           `member with peer URLs ${mine} is not in the cluster that ${url} belongs to; add it first (etcdctl member add)`,
         );
-      logger.info({ cluster: memberIdHex(info.cluster_id), member: memberIdHex(self.id), via: url }, 'joining existing cluster');
+      logger.info(
+        { cluster: memberIdHex(info.cluster_id), member: memberIdHex(self.id), via: url },
+        'joining existing cluster',
+      );
       const members = info.members.map((m) => ({
         id: m.id,
         name: m.name,
@@ -125,14 +130,18 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     try {
       await db.open();
     } catch (err) {
-      throw configError(`cannot open data dir ${config.dataDir}: ${(err as Error).message} (is another member using it?)`);
+      throw configError(
+        `cannot open data dir ${config.dataDir}: ${(err as Error).message} (is another member using it?)`,
+      );
     }
     identity = await Membership.readIdentity(db);
     if (identity) {
       const mismatch =
         identity.memberId !== config.memberId && config.initialClusterState === 'new'
           ? `member ${memberIdHex(identity.memberId)} (${identity.name})`
-          : identity.clusterId !== config.clusterId && config.initialClusterState === 'new' && !config.forceNewCluster
+          : identity.clusterId !== config.clusterId &&
+              config.initialClusterState === 'new' &&
+              !config.forceNewCluster
             ? `cluster ${memberIdHex(identity.clusterId)}`
             : undefined;
       if (mismatch !== undefined || identity.name !== config.name) {
@@ -147,7 +156,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
   }
   if (!identity && config.forceNewCluster) {
     await db?.close();
-    throw configError(`--force-new-cluster needs an existing data dir; ${config.dataDir} holds no member data`);
+    throw configError(
+      `--force-new-cluster needs an existing data dir; ${config.dataDir} holds no member data`,
+    );
   }
 
   let memberId = identity?.memberId ?? config.memberId;
@@ -194,7 +205,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
         });
       }
       await node?.stop();
-      await application?.close().catch((err: unknown) => logger.warn({ err }, 'closing the application failed'));
+      await application
+        ?.close()
+        .catch((err: unknown) => logger.warn({ err }, 'closing the application failed'));
       await application?.stateMachine.flush().catch(() => 0);
       await database.close().catch(() => undefined);
     })();
@@ -222,7 +235,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     }
     const storage = await RaftLogStorage.open(
       database,
-      bootstrapNew ? { voters: config.initialCluster.map((m) => m.id).sort((a, b) => a - b), learners: [] } : undefined,
+      bootstrapNew
+        ? { voters: config.initialCluster.map((m) => m.id).sort((a, b) => a - b), learners: [] }
+        : undefined,
     );
     if (!identity) {
       // Written last, synced: a data dir without it is treated as new on the next start.
@@ -230,7 +245,10 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     }
     if (config.forceNewCluster) {
       const removed = await storage.forceNewCluster(memberId);
-      logger.warn({ removed: removed.map(memberIdHex) }, 'forcing a new one-member cluster from this data dir');
+      logger.warn(
+        { removed: removed.map(memberIdHex) },
+        'forcing a new one-member cluster from this data dir',
+      );
     }
 
     application = await (options.application ?? createEtcdApplication)({
@@ -264,7 +282,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
       },
       onRemoved: () => {
         void stop().finally(() =>
-          options.onFatal?.(new StoreError(StoreErrorCode.Removed, 'this member was removed from the cluster')),
+          options.onFatal?.(
+            new StoreError(StoreErrorCode.Removed, 'this member was removed from the cluster'),
+          ),
         );
       },
     });
@@ -282,7 +302,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     const clientUrls: string[] = [];
     for (const url of config.listenClientUrls) {
       const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(urlToTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+        server.bindAsync(urlToTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(err) : resolve(p),
+        ),
       );
       const parsed = new URL(url);
       parsed.port = String(port);
@@ -356,7 +378,12 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     ready.catch(() => undefined);
 
     logger.info(
-      { member: memberIdHex(memberId), cluster: memberIdHex(clusterId), clientUrls, peerUrls: config.initialAdvertisePeerUrls },
+      {
+        member: memberIdHex(memberId),
+        cluster: memberIdHex(clusterId),
+        clientUrls,
+        peerUrls: config.initialAdvertisePeerUrls,
+      },
       'store member started',
     );
     return {

@@ -3,7 +3,9 @@
  * with its generations flattened: a tombstone ends a generation). Keys are held as latin1 strings,
  * whose code units are the key's bytes, so JavaScript string order is etcd's byte order.
  */
-import type { RevisionRecord } from './codec.js';
+import { crc32 } from 'node:zlib';
+import { encodeRecord, type RevisionRecord } from './codec.js';
+import type { KeyValue, MvccEvent } from './types.js';
 
 /** A key's revisions, oldest first. Invariant: ordered by (modRevision, sub); never empty while indexed. */
 export type KeyHistory = RevisionRecord[];
@@ -136,4 +138,55 @@ export class KeyIndex {
     this.histories.clear();
     this.sortedKeys = [];
   }
+}
+
+/** The KeyValue a record shows to clients. */
+export function toKeyValue(record: RevisionRecord): KeyValue {
+  return {
+    key: record.key,
+    createRevision: record.createRevision,
+    modRevision: record.modRevision,
+    version: record.version,
+    value: record.value,
+    lease: record.lease,
+  };
+}
+
+/**
+ * Events of the keys in [key, rangeEnd) with revision >= `fromRevision`, in revision order, each
+ * with the key's previous value when it is retained (watch catch-up).
+ */
+export function historyEvents(
+  index: KeyIndex,
+  key: Buffer,
+  rangeEnd: Buffer,
+  fromRevision: number,
+): Array<{ revision: number; event: MvccEvent }> {
+  const out: Array<{ revision: number; sub: number; event: MvccEvent }> = [];
+  for (const history of index.range(key, rangeEnd)) {
+    for (let i = history.length - 1; i >= 0; i--) {
+      const record = history[i] as RevisionRecord;
+      if (record.modRevision < fromRevision) break;
+      const previous = i > 0 ? (history[i - 1] as RevisionRecord) : null;
+      const prevKv = previous !== null && !previous.tombstone ? toKeyValue(previous) : null;
+      out.push({
+        revision: record.modRevision,
+        sub: record.sub,
+        event: { type: record.tombstone ? 'DELETE' : 'PUT', kv: toKeyValue(record), prevKv },
+      });
+    }
+  }
+  out.sort((a, b) => a.revision - b.revision || a.sub - b.sub);
+  return out.map(({ revision, event }) => ({ revision, event }));
+}
+
+/** CRC-32 of the encoding of every retained record up to `revision`, in key then revision order. */
+export function hashRecords(index: KeyIndex, revision: number): number {
+  let hash = 0;
+  for (const history of index.all()) {
+    for (const record of history) {
+      if (record.modRevision <= revision) hash = crc32(encodeRecord(record), hash);
+    }
+  }
+  return hash >>> 0;
 }

@@ -5,7 +5,6 @@
  * (one write serves every apply made while the previous write was in flight). Reads are served from
  * memory. On open, the store rebuilds memory from LevelDB.
  */
-import { crc32 } from 'node:zlib';
 import type { StateMachine, StateMachineSnapshot } from '../consensus.js';
 import {
   decodeRecord,
@@ -17,7 +16,7 @@ import {
   revisionKey,
 } from './codec.js';
 import { compareKeyValue, shapeRange, txnHasPut } from './compare.js';
-import { indexKey, KeyIndex, visibleAt } from './key-index.js';
+import { hashRecords, historyEvents, indexKey, KeyIndex, toKeyValue, visibleAt } from './key-index.js';
 import {
   decodeSnapshot,
   encodeBackup,
@@ -89,17 +88,6 @@ function u64(value: number): Buffer {
 
 function leaseKey(id: string): Buffer {
   return Buffer.concat([Buffer.from([LEASE_PREFIX]), Buffer.from(id, 'latin1')]);
-}
-
-function toKeyValue(record: RevisionRecord): KeyValue {
-  return {
-    key: record.key,
-    createRevision: record.createRevision,
-    modRevision: record.modRevision,
-    version: record.version,
-    value: record.value,
-    lease: record.lease,
-  };
 }
 
 /**
@@ -351,22 +339,7 @@ export class MvccStore implements StateMachine {
     rangeEnd: Buffer,
     fromRevision: number,
   ): Array<{ revision: number; event: MvccEvent }> {
-    const out: Array<{ revision: number; sub: number; event: MvccEvent }> = [];
-    for (const history of this.index.range(key, rangeEnd)) {
-      for (let i = history.length - 1; i >= 0; i--) {
-        const record = history[i] as RevisionRecord;
-        if (record.modRevision < fromRevision) break;
-        const previous = i > 0 ? (history[i - 1] as RevisionRecord) : null;
-        const prevKv = previous !== null && !previous.tombstone ? toKeyValue(previous) : null;
-        out.push({
-          revision: record.modRevision,
-          sub: record.sub,
-          event: { type: record.tombstone ? 'DELETE' : 'PUT', kv: toKeyValue(record), prevKv },
-        });
-      }
-    }
-    out.sort((a, b) => a.revision - b.revision || a.sub - b.sub);
-    return out.map(({ revision, event }) => ({ revision, event }));
+    return historyEvents(this.index, key, rangeEnd, fromRevision);
   }
 
   /** CRC-32 of every retained revision up to `revision` (0: current), like etcd's HashKV. */
@@ -374,13 +347,7 @@ export class MvccStore implements StateMachine {
     const upTo = revision > 0 ? revision : this.currentRevision();
     if (upTo > this.currentRevision()) throw new MvccError(MvccErrorCode.FutureRevision, 'future revision');
     if (upTo < this.compacted) throw new MvccError(MvccErrorCode.Compacted, 'compacted');
-    let hash = 0;
-    for (const history of this.index.all()) {
-      for (const record of history) {
-        if (record.modRevision <= upTo) hash = crc32(encodeRecord(record), hash);
-      }
-    }
-    return { hash: hash >>> 0, revision: upTo, compactRevision: this.compacted };
+    return { hash: hashRecords(this.index, upTo), revision: upTo, compactRevision: this.compacted };
   }
 
   /** A backup of the whole state (Maintenance.Snapshot, `etcdctl snapshot save`); see {@link readBackup}. */

@@ -1,4 +1,4 @@
-import { type Entry, type Message, MessageType, type Snapshot } from '@navarch/raft';
+import type { Entry, Message, MessageType, Snapshot } from '@navarch/raft';
 import { StoreError, StoreErrorCode } from './errors.js';
 
 /*
@@ -70,7 +70,8 @@ class Writer {
     this.offset += 4;
   }
   u64(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw bad(`field value ${value} is not a safe unsigned integer`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw bad(`field value ${value} is not a safe unsigned integer`);
     this.ensure(8);
     this.buffer.writeUInt32BE(Math.floor(value / 0x1_0000_0000), this.offset);
     this.buffer.writeUInt32BE(value % 0x1_0000_0000, this.offset + 4);
@@ -110,7 +111,8 @@ class Reader {
   }
   u64(): number {
     this.need(8);
-    const value = this.buffer.readUInt32BE(this.offset) * 0x1_0000_0000 + this.buffer.readUInt32BE(this.offset + 4);
+    const value =
+      this.buffer.readUInt32BE(this.offset) * 0x1_0000_0000 + this.buffer.readUInt32BE(this.offset + 4);
     this.offset += 8;
     if (!Number.isSafeInteger(value)) throw bad('integer beyond 2^53');
     return value;
@@ -212,7 +214,10 @@ export function decodeMessage(data: Uint8Array): Message {
     for (let n = reader.u32(); n > 0; n--) voters.push(reader.u64());
     const learners: number[] = [];
     for (let n = reader.u32(); n > 0; n--) learners.push(reader.u64());
-    const snapshot: Snapshot = { metadata: { index, term, confState: { voters, learners } }, data: reader.bytes() };
+    const snapshot: Snapshot = {
+      metadata: { index, term, confState: { voters, learners } },
+      data: reader.bytes(),
+    };
     message.snapshot = snapshot;
   }
   if ((flags & FLAG_CONTEXT) !== 0) message.context = reader.bytes();

@@ -58,7 +58,12 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
   const kind = buffer.readUInt8(0);
   if (kind === EnvelopeKind.Request) {
     if (buffer.length < 17) throw new StoreError(StoreErrorCode.Corrupt, 'request entry too short');
-    return { kind: 'request', proposer: readUint53(buffer, 1), requestId: readUint53(buffer, 9), request: data.subarray(17) };
+    return {
+      kind: 'request',
+      proposer: readUint53(buffer, 1),
+      requestId: readUint53(buffer, 9),
+      request: data.subarray(17),
+    };
   }
   if (kind === EnvelopeKind.MemberAttributes || kind === EnvelopeKind.MemberUpdate) {
     let value: Record<string, unknown>;
@@ -69,7 +74,12 @@ export function decodeEnvelope(data: Uint8Array): Envelope {
     }
     const id = Number(value.id);
     if (kind === EnvelopeKind.MemberAttributes) {
-      return { kind: 'memberAttributes', id, name: String(value.name ?? ''), clientUrls: (value.clientUrls as string[]) ?? [] };
+      return {
+        kind: 'memberAttributes',
+        id,
+        name: String(value.name ?? ''),
+        clientUrls: (value.clientUrls as string[]) ?? [],
+      };
     }
     return {
       kind: 'memberUpdate',

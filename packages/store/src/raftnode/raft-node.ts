@@ -4,8 +4,8 @@ import {
   type ConfState,
   decodeConfChange,
   type Entry,
-  encodeConfChange,
   ErrProposalDropped,
+  encodeConfChange,
   type Message,
   MessageType,
   NONE,
@@ -24,8 +24,8 @@ import {
   type MemberInfo,
   type StateMachine,
 } from '../consensus.js';
-import { type MemberContext, type Membership, type MembershipImage, computeMemberId } from '../member/membership.js';
-import { type StoreMetrics, memberIdHex } from '../member/metrics.js';
+import { computeMemberId, type MemberContext, type Membership } from '../member/membership.js';
+import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
 import type { RaftLogStorage } from '../storage/raft-log.js';
 import type { ClusterInfoResponse } from '../transport/peer-proto.js';
 import { PeerTransport } from '../transport/peer-transport.js';
@@ -234,7 +234,11 @@ export class RaftNode implements Consensus {
       this.pending.delete(key);
     }
     this.metrics.proposalsPending.set(0);
-    const waiters = [...this.readQueue, ...(this.readRound?.waiters ?? []), ...this.readsAwaitingApply.flatMap((r) => r.waiters)];
+    const waiters = [
+      ...this.readQueue,
+      ...(this.readRound?.waiters ?? []),
+      ...this.readsAwaitingApply.flatMap((r) => r.waiters),
+    ];
     if (this.readRound) clearTimeout(this.readRound.retry);
     this.readQueue = [];
     this.readRound = undefined;
@@ -320,7 +324,10 @@ export class RaftNode implements Consensus {
     this.metrics.hasLeader.set(leaderId === NONE ? 0 : 1);
     this.metrics.isLeader.set(leaderId === this.memberId ? 1 : 0);
     if (leaderId !== NONE) this.metrics.leaderChangesSeen.inc();
-    this.logger.info({ leader: memberIdHex(leaderId), previous: memberIdHex(previous), term: this.term }, 'leader changed');
+    this.logger.info(
+      { leader: memberIdHex(leaderId), previous: memberIdHex(previous), term: this.term },
+      'leader changed',
+    );
     for (const listener of this.leaderListeners) {
       try {
         listener(leaderId, leaderId === this.memberId);
@@ -382,7 +389,10 @@ export class RaftNode implements Consensus {
     const message = decodeMessage(header);
     if (!message.snapshot) throw new Error('snapshot header without snapshot metadata');
     message.snapshot = { metadata: message.snapshot.metadata, data };
-    this.logger.info({ from: memberIdHex(from), index: message.snapshot.metadata.index }, 'received snapshot');
+    this.logger.info(
+      { from: memberIdHex(from), index: message.snapshot.metadata.index },
+      'received snapshot',
+    );
     this.step(message);
   }
 
@@ -463,7 +473,8 @@ export class RaftNode implements Consensus {
         return;
       case 'request': {
         const result = this.applyToStateMachine(entry.index, envelope.request);
-        if (envelope.proposer === this.memberId) this.settle(proposalKey(envelope.proposer, envelope.requestId), result ?? new Uint8Array(0));
+        if (envelope.proposer === this.memberId)
+          this.settle(proposalKey(envelope.proposer, envelope.requestId), result ?? new Uint8Array(0));
         return;
       }
       case 'memberAttributes':
@@ -476,7 +487,8 @@ export class RaftNode implements Consensus {
         this.membership.setPeerUrls(envelope.id, envelope.peerUrls);
         void this.membership.persist();
         this.syncPeers();
-        if (envelope.proposer === this.memberId) this.settle(proposalKey(envelope.proposer, envelope.requestId), new Uint8Array(0));
+        if (envelope.proposer === this.memberId)
+          this.settle(proposalKey(envelope.proposer, envelope.requestId), new Uint8Array(0));
         return;
     }
   }
@@ -494,7 +506,10 @@ export class RaftNode implements Consensus {
     void this.membership.persist();
     this.applyToStateMachine(entry.index, null);
     this.syncPeers();
-    this.logger.info({ change: change.type, node: memberIdHex(change.nodeId), index: entry.index }, 'applied membership change');
+    this.logger.info(
+      { change: change.type, node: memberIdHex(change.nodeId), index: entry.index },
+      'applied membership change',
+    );
     if (context && context.proposer === this.memberId) {
       this.settle(proposalKey(context.proposer, context.requestId), new Uint8Array(0));
     }
@@ -534,7 +549,10 @@ export class RaftNode implements Consensus {
       try {
         message = decodeMessage(bytes);
       } catch (err) {
-        this.logger.warn({ from: memberIdHex(from), err: (err as Error).message }, 'dropping undecodable raft message');
+        this.logger.warn(
+          { from: memberIdHex(from), err: (err as Error).message },
+          'dropping undecodable raft message',
+        );
         continue;
       }
       this.step(message);
@@ -579,7 +597,8 @@ export class RaftNode implements Consensus {
   }
 
   private checkUsable(): void {
-    if (this.stopped || this.removed) throw consensusError(ConsensusErrorCode.Stopped, 'etcdserver: server stopped');
+    if (this.stopped || this.removed)
+      throw consensusError(ConsensusErrorCode.Stopped, 'etcdserver: server stopped');
   }
 
   /** Proposes already-enveloped entry data and waits for it to be applied here. */
@@ -648,7 +667,11 @@ export class RaftNode implements Consensus {
       throw consensusError(ConsensusErrorCode.RequestTooLarge, 'etcdserver: request is too large');
     const requestId = this.newRequestId();
     const data = encodeRequestEnvelope(this.memberId, requestId, request);
-    return await this.proposeEnvelope(proposalKey(this.memberId, requestId), () => this.rawNode.propose(data), signal);
+    return await this.proposeEnvelope(
+      proposalKey(this.memberId, requestId),
+      () => this.rawNode.propose(data),
+      signal,
+    );
   }
 
   async readIndex(signal?: AbortSignal): Promise<void> {
@@ -776,15 +799,23 @@ export class RaftNode implements Consensus {
           return false;
         }
       });
-    if (!ok) throw consensusError(ConsensusErrorCode.MemberBadUrls, 'etcdserver: given member URLs are invalid');
+    if (!ok)
+      throw consensusError(ConsensusErrorCode.MemberBadUrls, 'etcdserver: given member URLs are invalid');
   }
 
-  private async proposeConfChange(change: Omit<ConfChange, 'context'>, context: Omit<MemberContext, 'proposer' | 'requestId'>): Promise<void> {
+  private async proposeConfChange(
+    change: Omit<ConfChange, 'context'>,
+    context: Omit<MemberContext, 'proposer' | 'requestId'>,
+  ): Promise<void> {
     const requestId = this.newRequestId();
     const full: MemberContext = { ...context, proposer: this.memberId, requestId };
     const cc: ConfChange = { ...change, context: Buffer.from(JSON.stringify(full), 'utf8') };
     encodeConfChange(cc); // validates the change before it is proposed
-    await this.proposeEnvelope(proposalKey(this.memberId, requestId), () => this.rawNode.proposeConfChange(cc), undefined);
+    await this.proposeEnvelope(
+      proposalKey(this.memberId, requestId),
+      () => this.rawNode.proposeConfChange(cc),
+      undefined,
+    );
   }
 
   async addMember(peerUrls: string[], isLearner: boolean): Promise<MemberInfo> {
@@ -794,7 +825,10 @@ export class RaftNode implements Consensus {
     if (peerUrls.some((url) => taken.has(url)))
       throw consensusError(ConsensusErrorCode.PeerUrlExists, 'etcdserver: Peer URLs already exists');
     if (isLearner && members.filter((m) => m.isLearner).length >= 1)
-      throw consensusError(ConsensusErrorCode.TooManyLearners, 'etcdserver: too many learner members in cluster');
+      throw consensusError(
+        ConsensusErrorCode.TooManyLearners,
+        'etcdserver: too many learner members in cluster',
+      );
     const id = computeMemberId(peerUrls, this.options.clusterToken, String(Date.now()));
     await this.proposeConfChange(
       { type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: id },
@@ -815,14 +849,20 @@ export class RaftNode implements Consensus {
       if (active < Math.floor(voters.length / 2) + 1)
         throw consensusError(ConsensusErrorCode.Unhealthy, 'etcdserver: unhealthy cluster');
     }
-    await this.proposeConfChange({ type: 'removeNode', nodeId: id }, { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls });
+    await this.proposeConfChange(
+      { type: 'removeNode', nodeId: id },
+      { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls },
+    );
   }
 
   async promoteMember(id: number): Promise<void> {
     const member = this.membership.get(id);
     if (!member) throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
     if (!member.isLearner)
-      throw consensusError(ConsensusErrorCode.MemberNotLearner, 'etcdserver: can only promote a learner member');
+      throw consensusError(
+        ConsensusErrorCode.MemberNotLearner,
+        'etcdserver: can only promote a learner member',
+      );
     if (this.leaderId === this.memberId) {
       // etcd's rule: the learner's match index must be within 90% of the leader's.
       const progress = this.rawNode.status().progress.find((p) => p.id === id);
@@ -835,18 +875,36 @@ export class RaftNode implements Consensus {
     } else if (this.leaderId === NONE) {
       throw consensusError(ConsensusErrorCode.NoLeader, 'etcdserver: no leader');
     }
-    await this.proposeConfChange({ type: 'addNode', nodeId: id }, { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls });
+    await this.proposeConfChange(
+      { type: 'addNode', nodeId: id },
+      { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls },
+    );
   }
 
   async updateMember(id: number, peerUrls: string[]): Promise<void> {
     this.validateUrls(peerUrls);
-    if (!this.membership.get(id)) throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
-    const taken = new Set(this.membership.list().filter((m) => m.id !== id).flatMap((m) => m.peerUrls));
+    if (!this.membership.get(id))
+      throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
+    const taken = new Set(
+      this.membership
+        .list()
+        .filter((m) => m.id !== id)
+        .flatMap((m) => m.peerUrls),
+    );
     if (peerUrls.some((url) => taken.has(url)))
       throw consensusError(ConsensusErrorCode.PeerUrlExists, 'etcdserver: Peer URLs already exists');
     const requestId = this.newRequestId();
-    const data = encodeJsonEnvelope(EnvelopeKind.MemberUpdate, { id, peerUrls, proposer: this.memberId, requestId });
-    await this.proposeEnvelope(proposalKey(this.memberId, requestId), () => this.rawNode.propose(data), undefined);
+    const data = encodeJsonEnvelope(EnvelopeKind.MemberUpdate, {
+      id,
+      peerUrls,
+      proposer: this.memberId,
+      requestId,
+    });
+    await this.proposeEnvelope(
+      proposalKey(this.memberId, requestId),
+      () => this.rawNode.propose(data),
+      undefined,
+    );
   }
 
   /** Publishes this member's name and client URLs to the cluster (etcd does this right after start). */
@@ -859,7 +917,8 @@ export class RaftNode implements Consensus {
   }
 
   async moveLeader(targetId: number): Promise<void> {
-    if (this.leaderId !== this.memberId) throw consensusError(ConsensusErrorCode.NotLeader, 'etcdserver: not leader');
+    if (this.leaderId !== this.memberId)
+      throw consensusError(ConsensusErrorCode.NotLeader, 'etcdserver: not leader');
     const target = this.membership.get(targetId);
     if (!target || target.isLearner)
       throw consensusError(ConsensusErrorCode.BadLeaderTransferee, 'etcdserver: bad leader transferee');
@@ -873,7 +932,12 @@ export class RaftNode implements Consensus {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         unsubscribe();
-        reject(consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out, leader transfer took too long'));
+        reject(
+          consensusError(
+            ConsensusErrorCode.Timeout,
+            'etcdserver: request timed out, leader transfer took too long',
+          ),
+        );
       }, this.requestTimeoutMs);
       const unsubscribe = this.onLeaderChange((leaderId) => {
         if (leaderId !== targetId) return;

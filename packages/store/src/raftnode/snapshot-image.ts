@@ -22,9 +22,13 @@ export function encodeSnapshotImage(membership: MembershipImage, stateMachineDat
 }
 
 /** Unpacks {@link encodeSnapshotImage}; throws NAVARCH_ERR_STORE_CORRUPT when malformed. */
-export function decodeSnapshotImage(data: Uint8Array): { membership: MembershipImage; stateMachineData: Uint8Array } {
+export function decodeSnapshotImage(data: Uint8Array): {
+  membership: MembershipImage;
+  stateMachineData: Uint8Array;
+} {
   const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buffer.length < 5 || buffer.readUInt8(0) !== FORMAT) throw new StoreError(StoreErrorCode.Corrupt, 'bad snapshot image');
+  if (buffer.length < 5 || buffer.readUInt8(0) !== FORMAT)
+    throw new StoreError(StoreErrorCode.Corrupt, 'bad snapshot image');
   const length = buffer.readUInt32BE(1);
   if (5 + length > buffer.length) throw new StoreError(StoreErrorCode.Corrupt, 'truncated snapshot image');
   let membership: MembershipImage;

@@ -39,7 +39,8 @@ function unseal(record: Uint8Array): Buffer {
 }
 
 function writeUint53(buffer: Buffer, value: number, offset: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw corrupt(`value ${value} is not a safe unsigned integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw corrupt(`value ${value} is not a safe unsigned integer`);
   buffer.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
   buffer.writeUInt32BE(value % 0x1_0000_0000, offset + 4);
 }
@@ -66,12 +67,18 @@ export function encodeEntryRecord(entry: Entry): Uint8Array {
 /** Decodes a record written by {@link encodeEntryRecord}; throws NAVARCH_ERR_STORE_CORRUPT if it does not check out. */
 export function decodeEntryRecord(record: Uint8Array): Entry {
   const body = unseal(record);
-  if (body.length < ENTRY_FIXED_BYTES || body.readUInt8(0) !== ENTRY_FORMAT) throw corrupt('not an entry record');
+  if (body.length < ENTRY_FIXED_BYTES || body.readUInt8(0) !== ENTRY_FORMAT)
+    throw corrupt('not an entry record');
   const typeByte = body.readUInt8(1);
   if (typeByte > 1) throw corrupt(`unknown entry type ${typeByte}`);
   const type: EntryType = typeByte === 1 ? 'confChange' : 'normal';
   // Copy the payload out so the entry does not pin LevelDB's read buffer.
-  return { type, term: readUint53(body, 2), index: readUint53(body, 10), data: Uint8Array.from(body.subarray(ENTRY_FIXED_BYTES)) };
+  return {
+    type,
+    term: readUint53(body, 2),
+    index: readUint53(body, 10),
+    data: Uint8Array.from(body.subarray(ENTRY_FIXED_BYTES)),
+  };
 }
 
 /** Encodes a small JSON document (hard state, snapshot metadata, identity) as a sealed record. */

@@ -2,12 +2,12 @@ import {
   applyChange,
   type ConfState,
   decodeConfChange,
-  encodeConfChange,
   type Entry,
   ErrCompacted,
   ErrSnapOutOfDate,
   ErrUnavailable,
   emptyHardState,
+  encodeConfChange,
   type HardState,
   limitSize,
   type Snapshot,
@@ -52,7 +52,8 @@ function parseHardState(value: unknown): HardState {
 
 function parseConfState(value: unknown): ConfState {
   const v = value as Partial<ConfState> | null;
-  if (!v || !Array.isArray(v.voters) || !Array.isArray(v.learners)) throw corrupt('conf state has a bad shape');
+  if (!v || !Array.isArray(v.voters) || !Array.isArray(v.learners))
+    throw corrupt('conf state has a bad shape');
   if (![...v.voters, ...v.learners].every(isSafeIndex)) throw corrupt('conf state holds a bad member id');
   return { voters: [...v.voters], learners: [...v.learners] };
 }
@@ -94,7 +95,9 @@ export class RaftLogStorage implements Storage {
    * starts from `bootstrapConfState` (the initial cluster's voters), recorded durably at once.
    */
   static async open(db: StoreDatabase, bootstrapConfState?: ConfState): Promise<RaftLogStorage> {
-    const sublevel = db.sublevel<string, Uint8Array>('raft', { valueEncoding: 'view' }) as unknown as RaftSublevel;
+    const sublevel = db.sublevel<string, Uint8Array>('raft', {
+      valueEncoding: 'view',
+    }) as unknown as RaftSublevel;
     const storage = new RaftLogStorage(sublevel);
     await storage.load(bootstrapConfState);
     return storage;
@@ -106,14 +109,18 @@ export class RaftLogStorage implements Storage {
     if (snapshotRecord === undefined) {
       if (bootstrapConfState !== undefined) {
         this.snapshotMetadata = { index: 0, term: 0, confState: parseConfState(bootstrapConfState) };
-        await this.sublevel.batch([{ type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(this.snapshotMetadata) }], {
-          sync: true,
-        });
+        await this.sublevel.batch(
+          [{ type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(this.snapshotMetadata) }],
+          {
+            sync: true,
+          },
+        );
       }
     } else {
       this.snapshotMetadata = parseSnapshotMetadata(decodeJsonRecord(snapshotRecord as Uint8Array));
     }
-    if (hardStateRecord !== undefined) this.hardState = parseHardState(decodeJsonRecord(hardStateRecord as Uint8Array));
+    if (hardStateRecord !== undefined)
+      this.hardState = parseHardState(decodeJsonRecord(hardStateRecord as Uint8Array));
     const { index, term } = this.snapshotMetadata;
     this.ents = [{ term, index, type: 'normal', data: new Uint8Array(0) }];
     let expected = index + 1;
@@ -123,8 +130,10 @@ export class RaftLogStorage implements Storage {
       if (key !== entryKey(entry.index)) throw corrupt(`record under ${key} holds entry ${entry.index}`);
       // Entries at or below the snapshot are leftovers of a compaction that was not synced; harmless.
       if (entry.index <= index) continue;
-      if (entry.index !== expected) throw corrupt(`gap in the log: expected entry ${expected}, found ${entry.index}`);
-      if (entry.term < lastTerm) throw corrupt(`entry ${entry.index} has term ${entry.term} below ${lastTerm}`);
+      if (entry.index !== expected)
+        throw corrupt(`gap in the log: expected entry ${expected}, found ${entry.index}`);
+      if (entry.term < lastTerm)
+        throw corrupt(`entry ${entry.index} has term ${entry.term} below ${lastTerm}`);
       this.ents.push(entry);
       lastTerm = entry.term;
       expected += 1;
@@ -135,7 +144,10 @@ export class RaftLogStorage implements Storage {
 
   initialState(): { hardState: HardState; confState: ConfState } {
     const cs = this.snapshotMetadata.confState;
-    return { hardState: { ...this.hardState }, confState: { voters: [...cs.voters], learners: [...cs.learners] } };
+    return {
+      hardState: { ...this.hardState },
+      confState: { voters: [...cs.voters], learners: [...cs.learners] },
+    };
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {
@@ -188,17 +200,20 @@ export class RaftLogStorage implements Storage {
         confState: { voters: [...metadata.confState.voters], learners: [...metadata.confState.learners] },
       };
       operations.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(nextSnapshot) });
-      for (let i = this.firstIndex(); i <= this.lastIndex(); i++) operations.push({ type: 'del', key: entryKey(i) });
+      for (let i = this.firstIndex(); i <= this.lastIndex(); i++)
+        operations.push({ type: 'del', key: entryKey(i) });
     }
     // The log the entries append to: the current one, or just the new snapshot's dummy.
     const offsetIndex = nextSnapshot?.index ?? this.ents[0]!.index;
     const oldLast = nextSnapshot !== undefined ? nextSnapshot.index : this.lastIndex();
     let entries = request.entries;
     for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.index !== entries[i - 1]!.index + 1) throw corrupt('appended entries must be contiguous');
+      if (entries[i]!.index !== entries[i - 1]!.index + 1)
+        throw corrupt('appended entries must be contiguous');
     }
     // Entries at or below the snapshot are already covered by it.
-    if (entries.length > 0 && entries[0]!.index <= offsetIndex) entries = entries.slice(offsetIndex + 1 - entries[0]!.index);
+    if (entries.length > 0 && entries[0]!.index <= offsetIndex)
+      entries = entries.slice(offsetIndex + 1 - entries[0]!.index);
     let position = 0;
     if (entries.length > 0) {
       position = entries[0]!.index - offsetIndex;
@@ -218,7 +233,9 @@ export class RaftLogStorage implements Storage {
     // Only once durable does the in-memory view change.
     if (nextSnapshot !== undefined) {
       this.snapshotMetadata = nextSnapshot;
-      this.ents = [{ term: nextSnapshot.term, index: nextSnapshot.index, type: 'normal', data: new Uint8Array(0) }];
+      this.ents = [
+        { term: nextSnapshot.term, index: nextSnapshot.index, type: 'normal', data: new Uint8Array(0) },
+      ];
     }
     if (entries.length > 0) {
       this.ents.length = position;
@@ -235,17 +252,23 @@ export class RaftLogStorage implements Storage {
   async compact(index: number, confState: ConfState): Promise<void> {
     const offset = this.ents[0]!.index;
     if (index <= offset) throw new ErrSnapOutOfDate();
-    if (index > this.lastIndex()) throw new ErrUnavailable(`compact ${index} is beyond the last entry ${this.lastIndex()}`);
+    if (index > this.lastIndex())
+      throw new ErrUnavailable(`compact ${index} is beyond the last entry ${this.lastIndex()}`);
     const metadata: SnapshotMetadata = {
       index,
       term: this.term(index),
       confState: { voters: [...confState.voters], learners: [...confState.learners] },
     };
-    const operations: BatchOperation[] = [{ type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(metadata) }];
+    const operations: BatchOperation[] = [
+      { type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(metadata) },
+    ];
     for (let i = offset + 1; i <= index; i++) operations.push({ type: 'del', key: entryKey(i) });
     await this.sublevel.batch(operations, { sync: false });
     const position = index - offset;
-    this.ents = [{ term: metadata.term, index, type: 'normal', data: new Uint8Array(0) }, ...this.ents.slice(position + 1)];
+    this.ents = [
+      { term: metadata.term, index, type: 'normal', data: new Uint8Array(0) },
+      ...this.ents.slice(position + 1),
+    ];
     this.snapshotMetadata = metadata;
   }
 

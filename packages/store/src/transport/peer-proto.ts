@@ -74,7 +74,8 @@ export function raftPeerService(): grpc.ServiceClientConstructor {
 /** Turns `http://host:port` into the `host:port` target gRPC dials or binds. Throws on anything else. */
 export function urlToTarget(url: string): string {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'http:') throw new Error(`unsupported scheme in ${url} (only http:// is supported)`);
+  if (parsed.protocol !== 'http:')
+    throw new Error(`unsupported scheme in ${url} (only http:// is supported)`);
   if (parsed.port === '') throw new Error(`URL ${url} has no port`);
   if (parsed.pathname !== '/' && parsed.pathname !== '') throw new Error(`URL ${url} must not have a path`);
   return parsed.host;

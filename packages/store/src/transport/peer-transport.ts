@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { type StoreMetrics, memberIdHex } from '../member/metrics.js';
+import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
 import {
   type ClusterInfoResponse,
   type MessageBatch,
@@ -100,11 +100,17 @@ class PeerSender {
     if (url === undefined) return;
     if (!this.client) {
       const Service = this.transport.service;
-      this.client = new Service(urlToTarget(url), grpc.credentials.createInsecure(), this.transport.channelOptions);
+      this.client = new Service(
+        urlToTarget(url),
+        grpc.credentials.createInsecure(),
+        this.transport.channelOptions,
+      );
     }
     const stream = (
       this.client as unknown as {
-        Send(callback: (err: grpc.ServiceError | null, response?: SendResponse) => void): grpc.ClientWritableStream<MessageBatch>;
+        Send(
+          callback: (err: grpc.ServiceError | null, response?: SendResponse) => void,
+        ): grpc.ClientWritableStream<MessageBatch>;
       }
     ).Send((err) => this.onStreamEnd(stream, err));
     stream.on('metadata', () => {
@@ -129,7 +135,8 @@ class PeerSender {
     this.stream = undefined;
     this.connected = false;
     if (this.stopped) return;
-    if (err) this.transport.logger.debug({ peer: memberIdHex(this.peerId), err: err.message }, 'peer stream ended');
+    if (err)
+      this.transport.logger.debug({ peer: memberIdHex(this.peerId), err: err.message }, 'peer stream ended');
     this.transport.onUnreachable?.(this.peerId);
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.transport.maxBackoffMs);
@@ -153,7 +160,10 @@ class PeerSender {
         this.queue.shift();
         if (next.byteLength > this.transport.maxMessageBytes - 1024) {
           this.transport.metrics.peerDroppedMessages.inc({ To: memberIdHex(this.peerId) });
-          this.transport.logger.warn({ peer: memberIdHex(this.peerId), bytes: next.byteLength }, 'raft message over the size limit dropped');
+          this.transport.logger.warn(
+            { peer: memberIdHex(this.peerId), bytes: next.byteLength },
+            'raft message over the size limit dropped',
+          );
           continue;
         }
         messages.push(next);
@@ -161,7 +171,12 @@ class PeerSender {
       }
       if (messages.length === 0) continue;
       this.transport.metrics.peerSentBytes.inc({ To: memberIdHex(this.peerId) }, bytes);
-      const ok = stream.write({ cluster_id: this.transport.clusterId(), from: this.transport.memberId, to: this.peerId, messages });
+      const ok = stream.write({
+        cluster_id: this.transport.clusterId(),
+        from: this.transport.memberId,
+        to: this.peerId,
+        messages,
+      });
       if (!ok) this.waitingForDrain = true;
     }
   }
@@ -189,7 +204,11 @@ class PeerSender {
   /** The channel to this peer, dialled on first use. */
   channel(): grpc.Client {
     if (!this.client) {
-      this.client = new this.transport.service(urlToTarget(this.urls[0] ?? ''), grpc.credentials.createInsecure(), this.transport.channelOptions);
+      this.client = new this.transport.service(
+        urlToTarget(this.urls[0] ?? ''),
+        grpc.credentials.createInsecure(),
+        this.transport.channelOptions,
+      );
     }
     return this.client;
   }
@@ -255,8 +274,10 @@ export class PeerTransport {
       'grpc.http2.min_ping_interval_without_data_ms': 1000,
     });
     server.addService(this.service.service, {
-      Send: (call: grpc.ServerReadableStream<MessageBatch, SendResponse>, callback: grpc.sendUnaryData<SendResponse>) =>
-        this.serveSend(call, callback),
+      Send: (
+        call: grpc.ServerReadableStream<MessageBatch, SendResponse>,
+        callback: grpc.sendUnaryData<SendResponse>,
+      ) => this.serveSend(call, callback),
       SendSnapshot: (
         call: grpc.ServerReadableStream<SnapshotChunk, SendResponse>,
         callback: grpc.sendUnaryData<SendResponse>,
@@ -269,7 +290,9 @@ export class PeerTransport {
     for (const url of this.listenPeerUrls) {
       const parsed = new URL(url);
       const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(urlToTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+        server.bindAsync(urlToTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(err) : resolve(p),
+        ),
       );
       parsed.port = String(port);
       bound.push(parsed.origin);
@@ -281,7 +304,8 @@ export class PeerTransport {
   private refuse(from: number, clusterId: number): string | undefined {
     if (clusterId !== this.clusterId())
       return `cluster ID mismatch: local ${memberIdHex(this.clusterId())}, remote ${memberIdHex(clusterId)}`;
-    if (!this.handler.acceptsFrom(from)) return `member ${memberIdHex(from)} is not part of the cluster (removed?)`;
+    if (!this.handler.acceptsFrom(from))
+      return `member ${memberIdHex(from)} is not part of the cluster (removed?)`;
     return undefined;
   }
 
@@ -303,7 +327,13 @@ export class PeerTransport {
       const refusal = this.refuse(batch.from, batch.cluster_id);
       if (refusal) {
         this.logger.warn({ from: memberIdHex(batch.from), reason: refusal }, 'refusing peer stream');
-        finish({ code: grpc.status.FAILED_PRECONDITION, details: refusal, message: refusal, name: 'Error', metadata: new grpc.Metadata() });
+        finish({
+          code: grpc.status.FAILED_PRECONDITION,
+          details: refusal,
+          message: refusal,
+          name: 'Error',
+          metadata: new grpc.Metadata(),
+        });
         return;
       }
       batches += 1;
@@ -336,19 +366,34 @@ export class PeerTransport {
       from = chunk.from;
       if (header === undefined) header = chunk.header;
       if (chunk.data.byteLength > 0) chunks.push(chunk.data);
-      this.metrics.peerReceivedBytes.inc({ From: memberIdHex(chunk.from) }, chunk.data.byteLength + chunk.header.byteLength);
+      this.metrics.peerReceivedBytes.inc(
+        { From: memberIdHex(chunk.from) },
+        chunk.data.byteLength + chunk.header.byteLength,
+      );
       if (chunk.last) {
         finished = true;
         const data = Buffer.concat(chunks);
         if (header === undefined || header.byteLength === 0) {
-          callback({ code: grpc.status.INVALID_ARGUMENT, details: 'snapshot without header', name: 'Error', message: 'snapshot without header', metadata: new grpc.Metadata() });
+          callback({
+            code: grpc.status.INVALID_ARGUMENT,
+            details: 'snapshot without header',
+            name: 'Error',
+            message: 'snapshot without header',
+            metadata: new grpc.Metadata(),
+          });
           return;
         }
         this.handler.onSnapshot(from, header, data).then(
           () => callback(null, { received_batches: 1 }),
           (err: unknown) => {
             const details = err instanceof Error ? err.message : String(err);
-            callback({ code: grpc.status.INTERNAL, details, message: details, name: 'Error', metadata: new grpc.Metadata() });
+            callback({
+              code: grpc.status.INTERNAL,
+              details,
+              message: details,
+              name: 'Error',
+              metadata: new grpc.Metadata(),
+            });
           },
         );
       }
@@ -405,7 +450,9 @@ export class PeerTransport {
       ): grpc.ClientWritableStream<SnapshotChunk>;
     };
     await new Promise<void>((resolve, reject) => {
-      const call = client.SendSnapshot({ deadline: Date.now() + deadlineMs }, (err) => (err ? reject(err) : resolve()));
+      const call = client.SendSnapshot({ deadline: Date.now() + deadlineMs }, (err) =>
+        err ? reject(err) : resolve(),
+      );
       call.on('error', () => {});
       const base = { cluster_id: this.clusterId(), from: this.memberId, to };
       const chunkBytes = this.snapshotChunkBytes;
@@ -415,8 +462,16 @@ export class PeerTransport {
         while (true) {
           const end = Math.min(offset + chunkBytes, data.byteLength);
           const last = end >= data.byteLength;
-          const chunk: SnapshotChunk = { ...base, header: first ? header : new Uint8Array(0), data: data.subarray(offset, end), last };
-          this.metrics.peerSentBytes.inc({ To: memberIdHex(to) }, end - offset + (first ? header.byteLength : 0));
+          const chunk: SnapshotChunk = {
+            ...base,
+            header: first ? header : new Uint8Array(0),
+            data: data.subarray(offset, end),
+            last,
+          };
+          this.metrics.peerSentBytes.inc(
+            { To: memberIdHex(to) },
+            end - offset + (first ? header.byteLength : 0),
+          );
           first = false;
           offset = end;
           const ok = call.write(chunk);
