@@ -137,7 +137,7 @@ const recipes = [
     deps: [],
     // Only when no upstream Debian image is available (see `selectBase`).
     optional: true,
-    inputs: () => new InputsHash().add('debootstrap', 'minbase bookworm').digest(),
+    inputs: () => new InputsHash().add('debootstrap', 'minbase bookworm, no docs').digest(),
     async build(ctx, hash) {
       const dir = path.join(cacheDir, 'debian');
       await clearDir(dir);
@@ -155,6 +155,48 @@ const recipes = [
       ]);
       await fs.mkdir(`${rootfs}/var/lib/apt/lists/partial`, { recursive: true });
       await fs.mkdir(`${rootfs}/var/cache/apt/archives/partial`, { recursive: true });
+      // Like debian:bookworm-slim: no documentation, manual pages or translations (~45 MB),
+      // now or in later installs (dpkg path excludes).
+      await fs.writeFile(
+        `${rootfs}/etc/dpkg/dpkg.cfg.d/navarch-nodoc`,
+        [
+          'path-exclude /usr/share/doc/*',
+          'path-include /usr/share/doc/*/copyright',
+          'path-exclude /usr/share/man/*',
+          'path-exclude /usr/share/info/*',
+          'path-exclude /usr/share/locale/*',
+          'path-include /usr/share/locale/locale.alias',
+          '',
+        ].join('\n'),
+      );
+      await run('find', [
+        `${rootfs}/usr/share/doc`,
+        '-mindepth',
+        '1',
+        '-not',
+        '-name',
+        'copyright',
+        '-not',
+        '-type',
+        'd',
+        '-delete',
+      ]);
+      await run('find', [
+        `${rootfs}/usr/share/locale`,
+        '-mindepth',
+        '1',
+        '-maxdepth',
+        '1',
+        '-not',
+        '-name',
+        'locale.alias',
+        '-exec',
+        'rm',
+        '-rf',
+        '{}',
+        '+',
+      ]);
+      await run('rm', ['-rf', '--one-file-system', `${rootfs}/usr/share/man`, `${rootfs}/usr/share/info`]);
       const tar = spawn('tar', ['--numeric-owner', '-C', rootfs, '-c', '.'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });

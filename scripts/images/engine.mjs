@@ -107,9 +107,17 @@ export async function clearDir(dir) {
 /** Copies a file or tree, hard-linking where possible (the cache lives beside the sources). */
 export async function copyTree(from, to, { link = false } = {}) {
   await fs.mkdir(path.dirname(to), { recursive: true });
-  await run('cp', [link ? '-al' : '-a', from, to]).catch(() => run('cp', ['-a', from, to]));
+  try {
+    await run('cp', [link ? '-al' : '-a', from, to]);
+  } catch (error) {
+    if (!link) throw error;
+    // Another file system (no hard links): start over with a plain copy.
+    await run('rm', ['-rf', '--one-file-system', to]);
+    await run('cp', ['-a', from, to]);
+  }
 }
 
+/** Resolves with a child process's exit code once it has closed its streams. */
 export function exitCode(child) {
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }

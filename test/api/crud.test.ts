@@ -316,6 +316,29 @@ describe.each(backends)('API CRUD on $name', (backend) => {
     expect(left.body.items.map((p) => p.metadata.name)).toEqual(['p0', 'p2', 'p4', 'p6']);
   });
 
+  it('lists objects whose total size is beyond gRPC default message size', async () => {
+    const ns = uniqueName('big');
+    await api.post('/api/v1/namespaces', { metadata: { name: ns } });
+    const value = 'v'.repeat(1024 * 1024);
+    for (let i = 0; i < 6; i++) {
+      const res = await api.post(`/api/v1/namespaces/${ns}/configmaps`, {
+        metadata: { name: `big-${i}` },
+        data: { value },
+      });
+      expect(res.status).toBe(201);
+    }
+    const list = await api.get<List>(`/api/v1/namespaces/${ns}/configmaps`);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((c) => c.metadata.name)).toEqual([
+      'big-0',
+      'big-1',
+      'big-2',
+      'big-3',
+      'big-4',
+      'big-5',
+    ]);
+  });
+
   it('answers Table requests with kubectl columns', async () => {
     const res = await api.get<{
       kind: string;

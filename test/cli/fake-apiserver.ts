@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localTable } from '@navarch/cli';
+import { buildTable } from '@navarch/api';
 import { type KubeObject, type ResourceInfo, WELL_KNOWN_RESOURCES } from '@navarch/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
@@ -267,15 +267,9 @@ export async function startFakeApiServer(options: FakeOptions = {}): Promise<Fak
 
   const table = (req: FastifyRequest) => tables && /as=Table/.test(String(req.headers.accept ?? ''));
   const asTable = (info: ResourceInfo, objects: Obj[], rv: string) => {
-    const t = localTable(info, objects, Date.now());
-    return {
-      ...t,
-      metadata: { resourceVersion: rv },
-      rows: t.rows.map((r) => ({
-        ...r,
-        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: r.object?.metadata },
-      })),
-    };
+    // The fake prints with the same printers as the real API server.
+    const t = buildTable(info.kind, objects as never, { nowMs: Date.now(), includeObject: 'Metadata' });
+    return { ...t, metadata: { resourceVersion: rv } };
   };
 
   app.addHook('onRequest', async (req, reply) => {

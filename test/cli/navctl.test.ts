@@ -443,3 +443,21 @@ describe('errors', () => {
     });
   });
 });
+
+describe('a server that does not print tables', () => {
+  test('gets the same columns computed locally', async () => {
+    const plain = await startFakeApiServer({ tables: false });
+    try {
+      const config = plain.writeKubeconfig(mkdtempSync(join(tmpdir(), 'navctl-plain-')));
+      const run = (...args: string[]) => navctl(['--kubeconfig', config, ...args]);
+      expect((await run('apply', '-f', manifest('01-pod.yaml'))).code).toBe(0);
+      expect(normaliseAge((await run('get', 'pods')).stdout)).toBe(
+        ['NAME     READY   STATUS    RESTARTS   AGE', 'my-app   0/1     Pending   0          <age>', ''].join('\n'),
+      );
+      expect((await run('get', 'pods', '-A')).stdout).toMatch(/^NAMESPACE {3}NAME {5}READY/);
+      expect(plain.requests.some((r) => r.startsWith('GET /api/v1/namespaces/default/pods'))).toBe(true);
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -89,7 +89,7 @@ describe('kubectl 1.32 compatibility', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('reports versions and API resources', async () => {
+  it('reports versions, API resources, explain and auth can-i', async () => {
     const version = JSON.parse(await ok(['version', '-o', 'json'])) as {
       serverVersion: { gitVersion: string; major: string };
     };
@@ -98,6 +98,7 @@ describe('kubectl 1.32 compatibility', () => {
     expect(resources).toMatch(/deployments\s+deploy\s+apps\/v1\s+true\s+Deployment/);
     expect(resources).toMatch(/pods\s+po\s+v1\s+true\s+Pod/);
     expect(resources).toMatch(/namespaces\s+ns\s+v1\s+false\s+Namespace/);
+    expect(await ok(['auth', 'can-i', 'create', 'deployments'])).toBe('yes\n');
     const explain = await ok(['explain', 'deployment.spec']);
     expect(explain).toContain('KIND:       Deployment');
     expect(explain).toContain('GROUP:      apps');

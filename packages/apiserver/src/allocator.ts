@@ -5,9 +5,9 @@
  * concurrent creates can never share an address and a restart keeps every allocation.
  */
 import { randomInt } from 'node:crypto';
-import { ApiError } from './errors.js';
-import type { KvStore } from './storage.js';
-import { prefixEnd } from './storage.js';
+import { ApiError, invalid } from './errors.js';
+import type { KubeObject } from './objects.js';
+import { type Compare, type KvStore, prefixEnd, type WriteOp } from './storage.js';
 
 /** An IPv4 CIDR with the first and last usable addresses. */
 export interface Ipv4Range {
@@ -123,6 +123,135 @@ export class ServiceAllocator {
       if (!taken.has(nodePortKey(port, protocol)) && !exclude.has(port)) return port;
     }
     throw rangeFull('NodePort', `${this.nodePorts.min}-${this.nodePorts.max}`);
+  }
+
+  /**
+   * Adds compares and writes for the service's ClusterIP and NodePorts: new ones are claimed
+   * (compare absent), ones the update drops are released; specified ones are checked.
+   */
+  async claim(
+    obj: KubeObject,
+    old: KubeObject | undefined,
+    compares: Compare[],
+    writes: WriteOp[],
+  ): Promise<void> {
+    obj.spec ??= {};
+    const spec = obj.spec;
+    const oldSpec = old?.spec ?? {};
+    const owner = Buffer.from(`${obj.metadata.namespace}/${obj.metadata.name}`);
+    const type = String(spec.type ?? 'ClusterIP');
+    if (type === 'ExternalName') {
+      delete spec.clusterIP;
+    } else if (old !== undefined) {
+      if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = oldSpec.clusterIP;
+      if (spec.clusterIP !== oldSpec.clusterIP) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: field is immutable',
+            field: 'spec.clusterIP',
+          },
+        ]);
+      }
+    } else if (spec.clusterIP === 'None') {
+      // headless: no address
+    } else if (typeof spec.clusterIP === 'string' && spec.clusterIP !== '') {
+      if (!this.ipInRange(spec.clusterIP)) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${spec.clusterIP}": provided IP is not in the valid range. The range of valid IPs is ${this.serviceRange.text}`,
+            field: 'spec.clusterIPs',
+          },
+        ]);
+      }
+      if (await this.kv.get(ipKey(spec.clusterIP))) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated`,
+            field: 'spec.clusterIPs',
+          },
+        ]);
+      }
+      compares.push({ key: ipKey(spec.clusterIP), target: 'mod', equals: 0 });
+      writes.push({ put: ipKey(spec.clusterIP), value: owner });
+    } else {
+      const ip = await this.pickIp(new Set());
+      spec.clusterIP = ip;
+      compares.push({ key: ipKey(ip), target: 'mod', equals: 0 });
+      writes.push({ put: ipKey(ip), value: owner });
+    }
+    if (typeof spec.clusterIP === 'string') spec.clusterIPs = [spec.clusterIP];
+    if (type !== 'ExternalName') {
+      spec.ipFamilies ??= ['IPv4'];
+      spec.ipFamilyPolicy ??= 'SingleStack';
+      spec.internalTrafficPolicy ??= 'Cluster';
+    }
+    const wantsNodePorts = type === 'NodePort' || type === 'LoadBalancer';
+    if (wantsNodePorts) spec.externalTrafficPolicy ??= 'Cluster';
+    const oldPorts = (Array.isArray(oldSpec.ports) ? oldSpec.ports : []) as Record<string, unknown>[];
+    const oldKeys = new Set<string>();
+    for (const p of oldPorts) {
+      if (typeof p.nodePort === 'number') oldKeys.add(nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')));
+    }
+    const newKeys = new Set<string>();
+    const ports = (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[];
+    const used = new Set<number>();
+    const requested = new Set<string>();
+    for (const p of ports) {
+      const protocol = String(p.protocol ?? 'TCP');
+      if (!wantsNodePorts) {
+        delete p.nodePort;
+        continue;
+      }
+      if (p.nodePort === undefined) {
+        const before = oldPorts.find((o) => o.port === p.port && String(o.protocol ?? 'TCP') === protocol);
+        if (typeof before?.nodePort === 'number') p.nodePort = before.nodePort;
+      }
+      if (p.nodePort === undefined) p.nodePort = await this.pickNodePort(protocol, used);
+      else if (typeof p.nodePort === 'number') requested.add(nodePortKey(p.nodePort, protocol));
+      const port = Number(p.nodePort);
+      if (!Number.isInteger(port) || port < this.nodePorts.min || port > this.nodePorts.max) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${port}: provided port is not in the valid range. The range of valid ports is ${this.nodePorts.min}-${this.nodePorts.max}`,
+            field: 'spec.ports[].nodePort',
+          },
+        ]);
+      }
+      used.add(port);
+      newKeys.add(nodePortKey(port, protocol));
+    }
+    for (const k of newKeys) {
+      if (oldKeys.has(k)) continue;
+      if (requested.has(k) && (await this.kv.get(k))) {
+        throw invalid('Service', '', obj.metadata.name ?? '', [
+          {
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: ${k.slice(k.lastIndexOf('/') + 1)}: provided port is already allocated`,
+            field: 'spec.ports[].nodePort',
+          },
+        ]);
+      }
+      compares.push({ key: k, target: 'mod', equals: 0 });
+      writes.push({ put: k, value: owner });
+    }
+    for (const k of oldKeys) if (!newKeys.has(k)) writes.push({ delete: k });
+  }
+
+  /** Keys a service's deletion releases. */
+  releases(obj: KubeObject): WriteOp[] {
+    const spec = obj.spec ?? {};
+    const out: WriteOp[] = [];
+    if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '')
+      out.push({ delete: ipKey(spec.clusterIP) });
+    for (const p of (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[]) {
+      if (typeof p.nodePort === 'number')
+        out.push({ delete: nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')) });
+    }
+    return out;
   }
 }
 

@@ -35,19 +35,45 @@ function groupDoc(g: { name: string; versions: string[] }): Record<string, unkno
   return { name: g.name, versions, preferredVersion: versions[0] };
 }
 
+/**
+ * The authorization API answers SelfSubjectAccessReviews (`kubectl auth can-i`); it stores
+ * nothing, so it is not in the resource registry.
+ */
+export const AUTHORIZATION_GROUP = 'authorization.k8s.io';
+
+function allGroups(): { name: string; versions: string[] }[] {
+  return [...servedGroups(), { name: AUTHORIZATION_GROUP, versions: ['v1'] }];
+}
+
 /** GET /apis */
 export function apiGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups().map(groupDoc) };
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: allGroups().map(groupDoc) };
 }
 
 /** GET /apis/<group>, or undefined when the group is not served. */
 export function apiGroup(name: string): Record<string, unknown> | undefined {
-  const g = servedGroups().find((x) => x.name === name);
+  const g = allGroups().find((x) => x.name === name);
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(g) } : undefined;
 }
 
 /** GET /api/v1 or /apis/<group>/<version>, or undefined when not served. */
 export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
+  if (group === AUTHORIZATION_GROUP && version === 'v1') {
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: `${AUTHORIZATION_GROUP}/v1`,
+      resources: [
+        {
+          name: 'selfsubjectaccessreviews',
+          singularName: 'selfsubjectaccessreview',
+          namespaced: false,
+          kind: 'SelfSubjectAccessReview',
+          verbs: ['create'],
+        },
+      ],
+    };
+  }
   const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (rs.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];

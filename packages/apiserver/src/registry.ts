@@ -5,7 +5,7 @@
  * deletion, namespace termination) hook in here so every path through the API obeys them.
  */
 import type { Logger } from 'pino';
-import { ipKey, nodePortKey, type ServiceAllocator } from './allocator.js';
+import type { ServiceAllocator } from './allocator.js';
 import {
   ApiError,
   alreadyExists,
@@ -161,7 +161,8 @@ export class Registry {
       revision = token.rv;
     }
     const items: KubeObject[] = [];
-    const pageSize = options.limit > 0 ? Math.max(options.limit, 100) : 1000;
+    // Bounded pages keep each store response small even when objects are large.
+    const pageSize = options.limit > 0 ? Math.min(Math.max(options.limit, 100), 500) : 250;
     for (;;) {
       let page: Awaited<ReturnType<KvStore['range']>>;
       try {
@@ -271,7 +272,7 @@ export class Registry {
       const key = objectKey(r, namespace, name);
       const compares: Compare[] = [{ key, target: 'mod', equals: 0 }];
       const writes: WriteOp[] = [];
-      if (r.kind === 'Service') await this.allocateService(obj, undefined, compares, writes);
+      if (r.kind === 'Service') await this.allocator.claim(obj, undefined, compares, writes);
       writes.unshift({ put: key, value: encode(obj) });
       if (dryRun) return this.present(r, obj);
       const res = await this.kv.txn(compares, writes);
@@ -284,139 +285,6 @@ export class Registry {
       if (attempt >= maxUpdateAttempts)
         throw conflict(r.plural, r.group, name, 'could not allocate service addresses');
     }
-  }
-
-  /**
-   * Adds compares and writes for the service's ClusterIP and NodePorts: new ones are claimed
-   * (compare absent), ones the update drops are released; specified ones are checked.
-   */
-  private async allocateService(
-    obj: KubeObject,
-    old: KubeObject | undefined,
-    compares: Compare[],
-    writes: WriteOp[],
-  ): Promise<void> {
-    obj.spec ??= {};
-    const spec = obj.spec;
-    const oldSpec = old?.spec ?? {};
-    const owner = Buffer.from(`${obj.metadata.namespace}/${obj.metadata.name}`);
-    const type = String(spec.type ?? 'ClusterIP');
-    if (type === 'ExternalName') {
-      delete spec.clusterIP;
-    } else if (old !== undefined) {
-      if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = oldSpec.clusterIP;
-      if (spec.clusterIP !== oldSpec.clusterIP) {
-        throw invalid('Service', '', obj.metadata.name ?? '', [
-          {
-            reason: 'FieldValueInvalid',
-            message: 'Invalid value: field is immutable',
-            field: 'spec.clusterIP',
-          },
-        ]);
-      }
-    } else if (spec.clusterIP === 'None') {
-      // headless: no address
-    } else if (typeof spec.clusterIP === 'string' && spec.clusterIP !== '') {
-      if (!this.allocator.ipInRange(spec.clusterIP)) {
-        throw invalid('Service', '', obj.metadata.name ?? '', [
-          {
-            reason: 'FieldValueInvalid',
-            message: `Invalid value: "${spec.clusterIP}": provided IP is not in the valid range. The range of valid IPs is ${this.allocator.serviceRange.text}`,
-            field: 'spec.clusterIPs',
-          },
-        ]);
-      }
-      if (await this.kv.get(ipKey(spec.clusterIP))) {
-        throw invalid('Service', '', obj.metadata.name ?? '', [
-          {
-            reason: 'FieldValueInvalid',
-            message: `Invalid value: "${spec.clusterIP}": provided IP is already allocated`,
-            field: 'spec.clusterIPs',
-          },
-        ]);
-      }
-      compares.push({ key: ipKey(spec.clusterIP), target: 'mod', equals: 0 });
-      writes.push({ put: ipKey(spec.clusterIP), value: owner });
-    } else {
-      const ip = await this.allocator.pickIp(new Set());
-      spec.clusterIP = ip;
-      compares.push({ key: ipKey(ip), target: 'mod', equals: 0 });
-      writes.push({ put: ipKey(ip), value: owner });
-    }
-    if (typeof spec.clusterIP === 'string') spec.clusterIPs = [spec.clusterIP];
-    if (type !== 'ExternalName') {
-      spec.ipFamilies ??= ['IPv4'];
-      spec.ipFamilyPolicy ??= 'SingleStack';
-      spec.internalTrafficPolicy ??= 'Cluster';
-    }
-    const wantsNodePorts = type === 'NodePort' || type === 'LoadBalancer';
-    if (wantsNodePorts) spec.externalTrafficPolicy ??= 'Cluster';
-    const oldPorts = (Array.isArray(oldSpec.ports) ? oldSpec.ports : []) as Record<string, unknown>[];
-    const oldKeys = new Set<string>();
-    for (const p of oldPorts) {
-      if (typeof p.nodePort === 'number') oldKeys.add(nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')));
-    }
-    const newKeys = new Set<string>();
-    const ports = (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[];
-    const used = new Set<number>();
-    const requested = new Set<string>();
-    for (const p of ports) {
-      const protocol = String(p.protocol ?? 'TCP');
-      if (!wantsNodePorts) {
-        delete p.nodePort;
-        continue;
-      }
-      if (p.nodePort === undefined) {
-        const before = oldPorts.find((o) => o.port === p.port && String(o.protocol ?? 'TCP') === protocol);
-        if (typeof before?.nodePort === 'number') p.nodePort = before.nodePort;
-      }
-      if (p.nodePort === undefined) p.nodePort = await this.allocator.pickNodePort(protocol, used);
-      else if (typeof p.nodePort === 'number') requested.add(nodePortKey(p.nodePort, protocol));
-      const port = Number(p.nodePort);
-      if (
-        !Number.isInteger(port) ||
-        port < this.allocator.nodePorts.min ||
-        port > this.allocator.nodePorts.max
-      ) {
-        throw invalid('Service', '', obj.metadata.name ?? '', [
-          {
-            reason: 'FieldValueInvalid',
-            message: `Invalid value: ${port}: provided port is not in the valid range. The range of valid ports is ${this.allocator.nodePorts.min}-${this.allocator.nodePorts.max}`,
-            field: 'spec.ports[].nodePort',
-          },
-        ]);
-      }
-      used.add(port);
-      newKeys.add(nodePortKey(port, protocol));
-    }
-    for (const k of newKeys) {
-      if (oldKeys.has(k)) continue;
-      if (requested.has(k) && (await this.kv.get(k))) {
-        throw invalid('Service', '', obj.metadata.name ?? '', [
-          {
-            reason: 'FieldValueInvalid',
-            message: `Invalid value: ${k.slice(k.lastIndexOf('/') + 1)}: provided port is already allocated`,
-            field: 'spec.ports[].nodePort',
-          },
-        ]);
-      }
-      compares.push({ key: k, target: 'mod', equals: 0 });
-      writes.push({ put: k, value: owner });
-    }
-    for (const k of oldKeys) if (!newKeys.has(k)) writes.push({ delete: k });
-  }
-
-  /** Keys a service's deletion releases. */
-  private serviceReleases(obj: KubeObject): WriteOp[] {
-    const spec = obj.spec ?? {};
-    const out: WriteOp[] = [];
-    if (typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP !== '')
-      out.push({ delete: ipKey(spec.clusterIP) });
-    for (const p of (Array.isArray(spec.ports) ? spec.ports : []) as Record<string, unknown>[]) {
-      if (typeof p.nodePort === 'number')
-        out.push({ delete: nodePortKey(p.nodePort, String(p.protocol ?? 'TCP')) });
-    }
-    return out;
   }
 
   /**
@@ -441,7 +309,7 @@ export class Registry {
       let writes: WriteOp[];
       if (next === 'delete') {
         writes = [{ delete: key }];
-        if (r.kind === 'Service') writes.push(...this.serviceReleases(current));
+        if (r.kind === 'Service') writes.push(...this.allocator.releases(current));
       } else {
         const pinned = next.metadata.resourceVersion;
         if (pinned !== undefined && pinned !== '' && pinned !== String(kv.modRevision)) {
@@ -453,7 +321,7 @@ export class Registry {
           );
         }
         writes = [];
-        if (r.kind === 'Service') await this.allocateService(next, current, compares, writes);
+        if (r.kind === 'Service') await this.allocator.claim(next, current, compares, writes);
         writes.unshift({ put: key, value: encode(next) });
       }
       if (dryRun)

@@ -118,6 +118,9 @@ function isCompaction(err: unknown): boolean {
   return err instanceof Error && /compacted/i.test(err.message);
 }
 
+/** Largest gRPC response accepted from the store. */
+const maxReceiveBytes = 1024 * 1024 * 1024;
+
 /** `KvStore` over the etcd v3 gRPC API (a real etcd or a Navarch store member). */
 export class EtcdKvStore implements KvStore {
   private readonly client: Etcd3;
@@ -127,6 +130,9 @@ export class EtcdKvStore implements KvStore {
     this.client = new Etcd3({
       hosts: [...endpoints],
       dialTimeout: 5000,
+      // Range pages carry many objects of up to 3 MiB each; gRPC's default 4 MiB receive limit
+      // would fail a page of large objects (and trip the client's circuit breaker).
+      grpcOptions: { 'grpc.max_receive_message_length': maxReceiveBytes },
       ...options,
     });
   }

@@ -90,6 +90,9 @@ export function toCacheEvents(events: readonly StoreEvent[]): CacheEvent[] {
   return out;
 }
 
+/** Keys per range read while loading: bounds one response (objects are at most 3 MiB each). */
+const loadPageSize = 250;
+
 /** The cache for one storage prefix. */
 export class WatchCache {
   private readonly objects = new Map<string, KubeObject>();
@@ -150,7 +153,7 @@ export class WatchCache {
     let revision = 0;
     const objects = new Map<string, KubeObject>();
     for (;;) {
-      const page = await this.kv.range(start, end, 1000, revision);
+      const page = await this.kv.range(start, end, loadPageSize, revision);
       revision = page.revision;
       for (const kv of page.kvs) objects.set(kv.key, decodeObject(kv.value, kv.modRevision));
       if (!page.more || page.kvs.length === 0) break;

@@ -144,7 +144,7 @@ export class HttpWatcher implements WatchSink {
         { resource: this.request.resource.plural, bufferedBytes: this.res.writableLength },
         'closing a slow watcher',
       );
-      this.close();
+      this.close(true);
     }
   }
 
@@ -164,16 +164,16 @@ export class HttpWatcher implements WatchSink {
     this.close();
   }
 
-  /** Ends the watch and releases everything it holds. */
-  close(): void {
+  /** Ends the watch and releases everything it holds; `drop` discards unsent bytes (slow client). */
+  close(drop = false): void {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.subscription?.cancel();
     const r = this.request.resource;
     this.metrics.watchers.dec({ group: r.group, version: r.version, kind: r.kind });
-    // A slow client's unsent bytes are dropped with the connection.
-    if (!this.res.writableEnded) this.res.destroy();
+    if (drop) this.res.destroy();
+    else if (!this.res.writableEnded) this.res.end();
     this.resolveDone();
   }
 }

@@ -349,14 +349,6 @@ export class SimNode {
       this.disk.writeHardState(ready.hardState);
       this.term = ready.hardState.term;
       this.commit = ready.hardState.commit;
-      const leaderAfter = (ready.softState?.role ?? this.role) === 'leader';
-      this.checker.onHardState(
-        this.id,
-        this.incarnation,
-        ready.hardState.term,
-        ready.hardState.commit,
-        leaderAfter,
-      );
       this.hooks.trace(3, this.id, ready.hardState.term, ready.hardState.vote, ready.hardState.commit);
     }
     if (ready.softState !== undefined) {
@@ -369,8 +361,14 @@ export class SimNode {
 
   /** Steps 2-4 of the Ready contract: sync, send, apply, advance; then maybe compact. */
   private finishReady(raw: RawNode, ready: Ready): void {
+    if (ready.mustSync) this.disk.sync();
+    if (ready.hardState !== undefined) {
+      // Checked once durable: a single voter counts its own entry as committed in the very Ready
+      // that writes it, and a crash before the fsync legitimately takes both back.
+      const hs = ready.hardState;
+      this.checker.onHardState(this.id, this.incarnation, hs.term, hs.commit, this.role === 'leader');
+    }
     if (ready.mustSync) {
-      this.disk.sync();
       if (this.hooks.crashPoint(this.id, ready, true)) {
         this.crash();
         return;

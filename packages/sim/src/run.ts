@@ -37,6 +37,8 @@ export interface FaultProfile {
   healRate: number;
   /** Per tick: add a learner, promote one, or remove a member. */
   membershipRate: number;
+  /** Removals never take the voter count below this. */
+  minVoters: number;
   /** Per tick: the leader transfers leadership. */
   transferRate: number;
   /** fsync latency upper bound in ticks (0: synchronous). */
@@ -135,6 +137,7 @@ export function chooseProfile(seed: number): FaultProfile {
     partitionRate: on() ? rate(0.002, 0.02) : 0,
     healRate: rate(0.01, 0.05),
     membershipRate: on(0.4) ? rate(0.002, 0.01) : 0,
+    minVoters: prng.range(1, 3),
     transferRate: on(0.3) ? rate(0.001, 0.01) : 0,
     fsyncMaxTicks: on() ? prng.range(1, 3) : 0,
     compactionThresholdEntries: on() ? prng.range(10, 60) : 0,
@@ -196,23 +199,35 @@ function injectFaults(cluster: Cluster, prng: Prng, profile: FaultProfile): void
     const action = prng.int(3);
     if (action === 0) cluster.addLearner();
     else if (action === 1) cluster.promote();
-    else cluster.removeMember(3);
+    else cluster.removeMember(profile.minVoters);
   }
   if (prng.chance(profile.transferRate)) cluster.transferLeadership();
 }
 
-/** Brings every fault to an end: network healed and reliable, members restarted, removed nodes stopped. */
+/** Brings every fault to an end: network healed and reliable, every node that may matter running. */
 function healAll(cluster: Cluster): void {
   cluster.crashPointsEnabled = false;
   cluster.network.heal();
   cluster.network.setDefaults(perfectLink());
   cluster.network.clearLinks();
+  for (const n of cluster.nodes()) if (!n.stopped && !n.up) n.start();
+}
+
+/**
+ * Decommissions removed members, but only once every remaining member has applied the change:
+ * stopping one earlier can leave a member that still counts it as a voter without a quorum (an
+ * operator error, not a Raft bug).
+ */
+function retireRemoved(cluster: Cluster): void {
   const conf = cluster.latestConfState();
   const members = new Set([...conf.voters, ...conf.learners]);
-  for (const n of cluster.nodes()) {
-    if (n.stopped) continue;
-    if (!members.has(n.id)) cluster.stop(n.id);
-    else if (!n.up) n.start();
+  const live = cluster.nodes().filter((n) => n.up);
+  for (const n of live) {
+    if (members.has(n.id)) continue;
+    const stillCounted = live.some(
+      (m) => members.has(m.id) && (m.confState.voters.includes(n.id) || m.confState.learners.includes(n.id)),
+    );
+    if (!stillCounted) cluster.stop(n.id);
   }
 }
 
@@ -272,6 +287,7 @@ export function runSeed(options: RunOptions): RunResult {
       workload.progressAt = -1;
       const deadline = c.now + livenessTicks;
       while (workload.progressAt < 0 && c.now < deadline) {
+        retireRemoved(c);
         workload.tick(c.now);
         c.tick();
       }

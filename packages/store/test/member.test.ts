@@ -180,4 +180,23 @@ describe('store member (3 members in one process)', () => {
     await again.ready;
     expect(again.memberId).toBe(member.memberId);
   });
+
+  it('recovers from quorum loss with --force-new-cluster, keeping committed data', async () => {
+    const cluster = await newCluster(3);
+    await Promise.all([0, 1, 2].map((i) => startMember(cluster, i)));
+    await Promise.all(cluster.members.map((m) => m!.ready));
+    for (let i = 0; i < 20; i++) await cluster.members[0]!.consensus.propose(putRequest(`f${i}`, 'kept'));
+    // Every member has the writes; then two members are lost for good.
+    for (const member of cluster.members) await member!.consensus.readIndex();
+    await Promise.all(cluster.members.map((m) => m!.stop()));
+    cluster.members = [];
+    const survivor = await startMember(cluster, 0, { forceNewCluster: true });
+    await survivor.ready;
+    expect(survivor.consensus.status().leaderId).toBe(survivor.memberId);
+    expect(survivor.consensus.members().map((m) => m.id)).toEqual([survivor.memberId]);
+    await survivor.consensus.propose(putRequest('after', 'recovery'));
+    const sm = cluster.machines.get(survivor.memberId)!;
+    expect(sm.data.get('f19')).toBe('kept');
+    expect(sm.data.get('after')).toBe('recovery');
+  });
 });

@@ -43,6 +43,7 @@ async function phase(name: string, total: number, inFlight: number): Promise<voi
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const worker = async () => {
     while (next < total) {
       const i = next++;
@@ -51,9 +52,12 @@ async function phase(name: string, total: number, inFlight: number): Promise<voi
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
+  // CPU per put (client and server share this process) does not depend on other load on the machine.
+  const cpuPerPutMicros = (cpu.user + cpu.system) / total;
   latencies.sort((a, b) => a - b);
   process.stdout.write(
-    `${name.padEnd(12)} ${String(total).padStart(6)} puts  ${(total / seconds).toFixed(0).padStart(6)} puts/s  p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms\n`,
+    `${name.padEnd(12)} ${String(total).padStart(6)} puts  ${(total / seconds).toFixed(0).padStart(6)} puts/s  p50 ${percentile(latencies, 50).toFixed(2)} ms  p99 ${percentile(latencies, 99).toFixed(2)} ms  cpu ${cpuPerPutMicros.toFixed(0)} us/put\n`,
   );
 }
 

@@ -214,7 +214,7 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
         spawnMember(p.name, p.clientPort, `http://127.0.0.1:${p.peerPort}`, initialCluster, 'new'),
       );
     }
-    for (const member of members) await waitHealthy(member.endpoint, member, 60_000);
+    for (const member of members) await waitHealthy(member.endpoint, member, 90_000);
   } catch (error) {
     await cluster.stop();
     throw error;

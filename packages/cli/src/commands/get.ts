@@ -92,7 +92,7 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
       if (wantTable) {
         const answer = await client.listTable(req.info, ns, { ...listOptions, includeObject });
         if (isTable(answer)) result.table = answer;
-        else result.table = localTable(req.info, (answer as KubeList).items ?? [], nowMs);
+        else result.table = await localTable(req.info, (answer as KubeList).items ?? [], nowMs);
         const rv = answer.metadata?.resourceVersion;
         if (rv) result.resourceVersion = rv;
       } else {
@@ -119,7 +119,7 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
     );
     const found = answers.filter((a): a is Table | KubeObject => a !== undefined);
     if (wantTable) {
-      const tables = found.map((a) => (isTable(a) ? a : localTable(req.info, [a], nowMs)));
+      const tables = await Promise.all(found.map((a) => (isTable(a) ? a : localTable(req.info, [a], nowMs))));
       const first = tables[0];
       if (first) result.table = { ...first, rows: tables.flatMap((t) => t.rows) };
     } else {
@@ -196,7 +196,11 @@ export async function runGet(factory: Factory, args: string[], flags: GetFlags):
   if (flags.watch || flags.watchOnly) {
     const only = fetched[0] ?? { info: (requests[0] as ResourceRequest).info };
     const req = requests[0] as ResourceRequest;
-    await watchRows(factory, req, namespace, only.resourceVersion, format, flags, writer, multiKind);
+    const columns = only.table?.columnDefinitions ?? [];
+    await watchRows(factory, req, namespace, only.resourceVersion, format, flags, writer, multiKind, {
+      columns,
+      headerPrinted: printed > 0,
+    });
     return;
   }
   if (errors.length > 0) throw new ExitSignal(1);
@@ -216,6 +220,7 @@ async function watchRows(
   flags: GetFlags,
   writer: TabWriter,
   multiKind: boolean,
+  state: { columns: Table['columnDefinitions']; headerPrinted: boolean },
 ): Promise<void> {
   const client = factory.client();
   const ns = req.info.namespaced ? namespace : undefined;
@@ -223,7 +228,11 @@ async function watchRows(
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  let headerPending = flags.watchOnly === true;
+  // The header goes out with the first row when the initial list printed none.
+  let headerPending = !state.headerPrinted;
+  // The API server sends column definitions with the first watch event only; later events
+  // carry rows alone, printed with the columns already known.
+  let columns = state.columns;
   try {
     const stream = await client.watch(req.info, ns, {
       ...(resourceVersion ? { resourceVersion } : {}),
@@ -239,7 +248,11 @@ async function watchRows(
     for await (const event of stream) {
       if (event.type === 'BOOKMARK') continue;
       if (format.kind === 'table') {
-        const table = isTable(event.object) ? event.object : localTable(req.info, [event.object], Date.now());
+        let table = isTable(event.object)
+          ? event.object
+          : await localTable(req.info, [event.object], Date.now());
+        if (table.columnDefinitions.length > 0) columns = table.columnDefinitions;
+        else table = { ...table, columnDefinitions: columns };
         const options: TableOptions = {
           wide: format.wide,
           withNamespace: Boolean(flags.allNamespaces && req.info.namespaced),

@@ -17,9 +17,7 @@ export async function createEtcdApplication(context: StoreApplicationContext): P
     keyEncoding: 'buffer',
     valueEncoding: 'buffer',
   });
-  // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds.
-  const minLeaseTtlSeconds = Math.max(1, Math.ceil((1.5 * context.electionTimeoutMs) / 1000));
-  const store = new MvccStore({ db, minLeaseTtlSeconds });
+  const store = new MvccStore({ db });
   await store.open();
   let api: EtcdApi | null = null;
   return {
@@ -28,7 +26,12 @@ export async function createEtcdApplication(context: StoreApplicationContext): P
       api = new EtcdApi({
         consensus,
         store,
-        limits: { maxRequestBytes: context.maxRequestBytes, quotaBackendBytes: context.quotaBackendBytes },
+        limits: {
+          maxRequestBytes: context.maxRequestBytes,
+          quotaBackendBytes: context.quotaBackendBytes,
+          // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds.
+          minLeaseTtlSeconds: Math.max(1, Math.ceil((1.5 * context.electionTimeoutMs) / 1000)),
+        },
         logger: context.logger.child({ component: 'etcd-api' }),
         grpcHandled: context.metrics.grpcServerHandled,
         registry: context.metrics.registry,

@@ -30,6 +30,11 @@ export interface EtcdApiLimits {
   watchProgressNotifyIntervalMs: number;
   /** Events per WatchResponse when replaying history (a revision is never split). Default 1000. */
   watchCatchUpBatchEvents: number;
+  /**
+   * Shorter lease TTLs are raised to this when proposed (etcd: 1.5 election timeouts rounded up to
+   * seconds). Applied by the proposer, never inside apply, so members with different flags agree.
+   */
+  minLeaseTtlSeconds: number;
 }
 
 /** Default {@link EtcdApiLimits}. */
@@ -40,6 +45,7 @@ export const DEFAULT_ETCD_API_LIMITS: EtcdApiLimits = {
   watchStreamBufferEvents: 10_000,
   watchProgressNotifyIntervalMs: 10 * 60 * 1000,
   watchCatchUpBatchEvents: 1000,
+  minLeaseTtlSeconds: 2,
 };
 
 /** etcdserverpb.ResponseHeader as sent. */

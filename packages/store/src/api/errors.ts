@@ -96,5 +96,8 @@ export function toStatusError(failure: unknown): EtcdStatusError {
     const make = CONSENSUS_ERRORS[failure.code];
     if (make !== undefined) return make();
   }
+  // The client went away (deadline or cancel) while the request waited: not a server failure.
+  if (failure instanceof Error && failure.name === 'AbortError')
+    return new EtcdStatusError(status.CANCELLED, 'context canceled');
   return new EtcdStatusError(status.UNKNOWN, failure instanceof Error ? failure.message : String(failure));
 }

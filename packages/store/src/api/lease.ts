@@ -75,10 +75,8 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
     LeaseGrant: unary('LeaseGrant', async (wire: { TTL?: WireLong; ID?: WireLong }, signal) => {
       const requested = toLeaseId(wire.ID);
       const id = requested === '0' ? newLeaseId() : requested;
-      const result = await context.propose(
-        { type: 'leaseGrant', id, ttlSeconds: toNumber(wire.TTL) },
-        signal,
-      );
+      const ttlSeconds = Math.max(toNumber(wire.TTL), context.limits.minLeaseTtlSeconds);
+      const result = await context.propose({ type: 'leaseGrant', id, ttlSeconds }, signal);
       return {
         header: context.header(result.revision),
         ID: result.lease?.id ?? id,

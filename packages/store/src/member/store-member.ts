@@ -367,6 +367,12 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
         } else {
           try {
             await raft.publishAttributes(config.name, advertised);
+            // Give the entry an election timeout to be applied before proposing it again.
+            const deadline = Date.now() + config.electionTimeoutMs;
+            while (!stopping && Date.now() < deadline && membership.get(memberId)?.name !== config.name) {
+              await new Promise((resolve) => setTimeout(resolve, config.heartbeatIntervalMs));
+            }
+            continue;
           } catch {
             // No leader yet; retry below.
           }

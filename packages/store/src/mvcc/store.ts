@@ -50,7 +50,10 @@ import {
 export interface MvccStoreOptions {
   /** The store's own LevelDB keyspace. */
   db: MvccDatabase;
-  /** Leases granted with a shorter TTL get this one (etcd: 1.5 election timeouts, rounded up). Default 2. */
+  /**
+   * Leases granted with a shorter TTL get this one. Default 1. Part of the replicated semantics:
+   * every member must use the same value (the API raises short TTLs before proposing instead).
+   */
   minLeaseTtlSeconds?: number;
 }
 
@@ -135,7 +138,7 @@ export class MvccStore implements StateMachine {
   constructor(options: MvccStoreOptions) {
     this.db = options.db;
     this.writer = new WriteBehind(options.db, () => this.metaOperations());
-    this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? 2;
+    this.minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? 1;
   }
 
   /** Loads the persisted state into memory. */

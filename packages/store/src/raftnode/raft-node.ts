@@ -112,6 +112,8 @@ export class RaftNode implements Consensus {
 
   private tickTimer: NodeJS.Timeout | undefined;
   private processing = false;
+  /** Resolves when no Ready is being handled (stop() waits on it before the database closes). */
+  private idle: Promise<void> = Promise.resolve();
   private scheduled = false;
   private stopped = false;
   private fatalError: unknown;
@@ -224,7 +226,7 @@ export class RaftNode implements Consensus {
     this.failEverything(err);
     await this.transport.stop();
     // Let an in-flight Ready finish its disk write before the caller closes the database.
-    while (this.processing) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.idle;
   }
 
   private failEverything(err: Error): void {
@@ -263,6 +265,10 @@ export class RaftNode implements Consensus {
   private async processReadies(): Promise<void> {
     if (this.processing || this.stopped) return;
     this.processing = true;
+    let done!: () => void;
+    this.idle = new Promise((resolve) => {
+      done = resolve;
+    });
     try {
       while (!this.stopped && this.rawNode.hasReady()) {
         await this.handleReady(this.rawNode.ready());
@@ -272,6 +278,7 @@ export class RaftNode implements Consensus {
       this.fatal(err);
     } finally {
       this.processing = false;
+      done();
     }
     if (!this.stopped && this.rawNode.hasReady()) this.schedule();
   }
