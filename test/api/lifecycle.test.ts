@@ -200,7 +200,7 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
       apiVersion: 'v1',
       gracePeriodSeconds: 20,
     });
-    expect(marked.status).toBe(202);
+    expect(marked.status).toBe(200);
     expect(marked.body.metadata.deletionTimestamp).toBeTruthy();
     expect(marked.body.metadata.deletionGracePeriodSeconds).toBe(20);
     const still = await api.get<Obj>(`/api/v1/namespaces/${ns}/pods/bound`);

@@ -8,7 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { type ApiClient, backends, type NavarchServer, serverOptions, startServer } from '../api/harness.js';
+import {
+  type ApiClient,
+  allBackends,
+  type NavarchServer,
+  serverOptions,
+  startServer,
+} from '../api/harness.js';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -166,7 +172,7 @@ async function watchFanOut(
 }
 
 async function main(): Promise<void> {
-  const backend = process.env.BENCH_BACKEND === 'embedded' ? backends[1]! : backends[0]!;
+  const backend = process.env.BENCH_BACKEND === 'embedded' ? allBackends[1]! : allBackends[0]!;
   const createRate = Number(process.env.BENCH_CREATE_RATE ?? 200);
   const podsTotal = Number(process.env.BENCH_PODS ?? 10_000);
   const watchers = Number(process.env.BENCH_WATCHERS ?? 1000);

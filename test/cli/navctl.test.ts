@@ -452,7 +452,9 @@ describe('a server that does not print tables', () => {
       const run = (...args: string[]) => navctl(['--kubeconfig', config, ...args]);
       expect((await run('apply', '-f', manifest('01-pod.yaml'))).code).toBe(0);
       expect(normaliseAge((await run('get', 'pods')).stdout)).toBe(
-        ['NAME     READY   STATUS    RESTARTS   AGE', 'my-app   0/1     Pending   0          <age>', ''].join('\n'),
+        ['NAME     READY   STATUS    RESTARTS   AGE', 'my-app   0/1     Pending   0          <age>', ''].join(
+          '\n',
+        ),
       );
       expect((await run('get', 'pods', '-A')).stdout).toMatch(/^NAMESPACE {3}NAME {5}READY/);
       expect(plain.requests.some((r) => r.startsWith('GET /api/v1/namespaces/default/pods'))).toBe(true);

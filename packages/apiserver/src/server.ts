@@ -499,7 +499,10 @@ export class ApiServer {
       case 'DELETE': {
         const options = this.deleteOptions(req, query);
         const res = await this.registry.delete(r, ns, p.name!, options);
-        return reply.code(res.removed ? 200 : 202).send(res.object);
+        // Like Kubernetes: 200 even when deletion is graceful (pods, namespaces, finalizers);
+        // 202 only when a foreground cascade was asked for and the object is still there.
+        const accepted = !res.removed && options.propagationPolicy === 'Foreground';
+        return reply.code(accepted ? 202 : 200).send(res.object);
       }
       case 'DELETECOLLECTION': {
         const items = await this.registry.deleteCollection(

@@ -64,6 +64,7 @@ export type ProposalDroppedReason =
   | 'leaderTransferInProgress'
   | 'uncommittedSizeLimit'
   | 'pendingConfChange'
+  | 'invalidConfChange'
   | 'notMember';
 
 /** A proposal was refused; the caller may retry (e.g. after a leader is known). */

@@ -64,7 +64,10 @@ export class RaftLog {
     }
   }
 
+  /** True if our entry `i` has term `t`. Indexes outside [firstIndex-1, lastIndex] never match. */
   matchTerm(i: number, t: number): boolean {
+    // term() answers 0 outside the log; do not let that sentinel "match" a term of 0.
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return false;
     try {
       return this.term(i) === t;
     } catch (err) {

@@ -551,6 +551,7 @@ export class Raft {
         });
         this.abortLeaderTransfer();
       }
+      if (this.state === 'leader' && !this.trk.voters.has(this.id)) this.transferAfterRemoval();
     }
     if (this.state !== 'leader') return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
@@ -726,6 +727,11 @@ export class Raft {
           if (m.entries[i]!.type !== 'confChange') continue;
           if (this.pendingConfIndex > this.raftLog.applied || confIndex !== 0) {
             this.dropProposal(m, 'pendingConfChange');
+            return;
+          }
+          // Only one change is pending at a time, so it applies on top of the current config.
+          if (applyChange(this.trk.confState(), decodeConfChange(m.entries[i]!.data)).voters.length === 0) {
+            this.dropProposal(m, 'invalidConfChange');
             return;
           }
           confIndex = this.raftLog.lastIndex() + i + 1;
@@ -1153,6 +1159,49 @@ export class Raft {
     this.leadTransferee = NONE;
   }
 
+  /**
+   * A leader removed from the configuration hands leadership to the voter with the highest
+   * match (MsgTimeoutNow once it has our whole log); retried after every election timeout.
+   */
+  private transferAfterRemoval(): void {
+    let best = NONE;
+    let bestMatch = -1;
+    for (const id of [...this.trk.voters].sort((a, b) => a - b)) {
+      const pr = this.trk.progress.get(id)!;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === NONE) return;
+    this.abortLeaderTransfer();
+    this.leadTransferee = best;
+    this.electionElapsed = 0;
+    if (bestMatch === this.raftLog.lastIndex()) this.sendTimeoutNow(best);
+    else this.sendAppend(best);
+    // Whatever the outcome, tell everyone what is committed.
+    this.bcastAppend();
+  }
+
+  /** Answers every pending read whose heartbeat acks form a quorum of the current voters. */
+  private advanceReadsAckedByQuorum(): void {
+    let last: Uint8Array | undefined;
+    let found = false;
+    for (const status of this.readOnly.pending()) {
+      const votes = new Map<number, boolean>();
+      for (const id of status.acks) votes.set(id, true);
+      if (voteResult(this.trk.voters, votes) === 'won') {
+        last = status.request.context;
+        found = true;
+      }
+    }
+    if (!found) return;
+    for (const rs of this.readOnly.advance(last)) {
+      const resp = this.responseToReadIndexRequest(rs.request, rs.index);
+      if (resp !== undefined) this.send(resp);
+    }
+  }
+
   private applyConfState(cs: ConfState): void {
     this.trk.applyConfState(cs, this.raftLog.lastIndex());
     this.isLearner = this.trk.learners.has(this.id);
@@ -1160,7 +1209,13 @@ export class Raft {
 
   /** Applies a committed membership change; returns the new membership. */
   applyConfChange(cc: ConfChange): ConfState {
-    const cs = applyChange(this.trk.confState(), cc);
+    const current = this.trk.confState();
+    const cs = applyChange(current, cc);
+    if (cs.voters.length === 0) {
+      // Leaders refuse such proposals; an entry already in a log must not brick the cluster.
+      this.log('warn', 'ignored a conf change that would leave no voters', { type: cc.type, nodeId: cc.nodeId });
+      return current;
+    }
     this.applyConfState(cs);
     this.log('info', 'applied conf change', {
       type: cc.type,
@@ -1169,12 +1224,16 @@ export class Raft {
       learners: cs.learners,
     });
     if (this.state !== 'leader') return cs;
+    // Reads waiting for heartbeat acks may already have a quorum of the new voters.
+    this.advanceReadsAckedByQuorum();
     if (!this.trk.voters.has(this.id)) {
-      // Removed (or demoted): tell followers what is committed, then step down so that the
-      // remaining voters elect a leader among themselves.
-      this.bcastAppend();
-      this.log('info', 'removed from the configuration; stepping down');
-      this.becomeFollower(this.term, NONE);
+      // Removed (or demoted). Stepping down at once could strand the others: they may not know
+      // yet that the removal is committed, still count us as a voter and, with our longer log,
+      // be unable to elect anyone. So keep leading (replicating, heartbeating, refusing
+      // proposals) and hand over to the most up-to-date remaining voter; we become a follower
+      // when it campaigns.
+      this.log('info', 'removed from the configuration; transferring leadership before stepping down');
+      this.transferAfterRemoval();
       return cs;
     }
     // A smaller quorum may now commit more; new members need their first append.

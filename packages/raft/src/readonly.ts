@@ -26,20 +26,20 @@ export function contextKey(context: Uint8Array | undefined): string {
 
 /** Queue of pending reads, in arrival order. Invariant: queue and map hold the same keys. */
 export class ReadOnly {
-  private readonly pending = new Map<string, ReadIndexStatus>();
+  private readonly pendingByKey = new Map<string, ReadIndexStatus>();
   private queue: string[] = [];
 
   /** Adds a read request that arrived when the commit index was `index`. Duplicate contexts are ignored. */
   addRequest(index: number, request: Message): void {
     const key = contextKey(request.context);
-    if (this.pending.has(key)) return;
-    this.pending.set(key, { request, index, acks: new Set() });
+    if (this.pendingByKey.has(key)) return;
+    this.pendingByKey.set(key, { request, index, acks: new Set() });
     this.queue.push(key);
   }
 
   /** Records that `id` acknowledged the heartbeat with `context`; returns the acks so far (undefined if unknown). */
   recvAck(id: number, context: Uint8Array | undefined): ReadonlySet<number> | undefined {
-    const status = this.pending.get(contextKey(context));
+    const status = this.pendingByKey.get(contextKey(context));
     if (status === undefined) return undefined;
     status.acks.add(id);
     return status.acks;
@@ -57,9 +57,9 @@ export class ReadOnly {
     this.queue = this.queue.slice(position + 1);
     const out: ReadIndexStatus[] = [];
     for (const k of done) {
-      const status = this.pending.get(k);
+      const status = this.pendingByKey.get(k);
       invariant(status !== undefined, 'cannot find the corresponding read state from the pending map');
-      this.pending.delete(k);
+      this.pendingByKey.delete(k);
       out.push(status);
     }
     return out;
@@ -68,7 +68,12 @@ export class ReadOnly {
   /** Context of the newest pending request (sent with heartbeats), if any. */
   lastPendingRequestContext(): Uint8Array | undefined {
     const key = this.queue[this.queue.length - 1];
-    return key === undefined ? undefined : this.pending.get(key)!.request.context;
+    return key === undefined ? undefined : this.pendingByKey.get(key)!.request.context;
+  }
+
+  /** Pending requests in arrival order. */
+  pending(): ReadIndexStatus[] {
+    return this.queue.map((k) => this.pendingByKey.get(k)!);
   }
 
   /** Number of pending requests. */

@@ -6,7 +6,7 @@
  */
 import type { TestingBugs } from '@navarch/raft';
 import { MAX_SEED } from './prng.js';
-import { type RunResult, runSeed } from './run.js';
+import { chooseProfile, type FaultProfile, type RunResult, runSeed } from './run.js';
 
 interface CliOptions {
   seed: number;
@@ -17,6 +17,8 @@ interface CliOptions {
   verbose: boolean;
   failFast: boolean;
   traceLines: number;
+  /** Overrides of the seed's fault profile (top-level numeric or boolean fields). */
+  profile: Partial<FaultProfile>;
 }
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liveness-ticks L] [--bug NAME] [--verbose]
@@ -26,6 +28,7 @@ const USAGE = `usage: npm run sim -- [--seeds N] [--seed S] [--steps K] [--liven
   --liveness-ticks L  ticks the healed cluster gets to commit a new write (default 600)
   --bug NAME          turn on a deliberate Raft bug: commitPreviousTermEntries, forgetVoteOnRestart, skipPrevLogCheck
   --fail-fast         stop at the first seed that finds a violation
+  --set NAME=VALUE    override a field of every seed's fault profile (e.g. --set membershipRate=0.02)
   --trace N           on a violation, print the last N events (messages, Readys, faults, Raft's log)
   --verbose           print one line per seed`;
 
@@ -55,6 +58,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
     verbose: false,
     failFast: false,
     traceLines: 0,
+    profile: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -89,6 +93,9 @@ function parseArgs(argv: readonly string[]): CliOptions {
       case '--fail-fast':
         options.failFast = true;
         break;
+      case '--set':
+        setProfileField(options.profile, next());
+        break;
       case '--help':
       case '-h':
         console.log(USAGE);
@@ -99,6 +106,20 @@ function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   return options;
+}
+
+/** Applies `--set name=value` to the profile overrides; only existing numeric or boolean fields. */
+function setProfileField(profile: Partial<FaultProfile>, assignment: string | undefined): void {
+  const [name, text] = (assignment ?? '').split('=', 2);
+  const sample = chooseProfile(0) as unknown as Record<string, unknown>;
+  if (name === undefined || text === undefined || !(name in sample)) {
+    throw new Error(`--set needs NAME=VALUE with NAME one of ${Object.keys(sample).join(', ')}`);
+  }
+  const kind = typeof sample[name];
+  const target = profile as Record<string, unknown>;
+  if (kind === 'boolean' && (text === 'true' || text === 'false')) target[name] = text === 'true';
+  else if (kind === 'number' && text !== '' && Number.isFinite(Number(text))) target[name] = Number(text);
+  else throw new Error(`--set ${name} takes a ${kind}`);
 }
 
 function add(into: Record<string, number>, from: Record<string, number>): void {
@@ -128,6 +149,9 @@ function main(): number {
   let readIndexReads = 0;
   let checks = 0;
   let run = 0;
+  const sets = Object.entries(options.profile)
+    .map(([k, v]) => ` --set ${k}=${String(v)}`)
+    .join('');
   for (let seed = options.seed; seed <= last; seed++) {
     run++;
     const result = runSeed({
@@ -135,6 +159,7 @@ function main(): number {
       safetyTicks: options.steps,
       livenessTicks: options.livenessTicks,
       traceLines: options.traceLines,
+      profile: options.profile,
       ...(options.bug === undefined ? {} : { testingBugs: { [options.bug]: true } }),
     });
     ticks += result.ticks;
@@ -167,7 +192,7 @@ function main(): number {
         for (const line of result.events) console.log(`    ${line}`);
       }
       console.log(
-        `  reproduce: npm run sim -- --seed ${seed} --steps ${options.steps}${options.bug ? ` --bug ${options.bug}` : ''}`,
+        `  reproduce: npm run sim -- --seed ${seed} --steps ${options.steps}${options.bug ? ` --bug ${options.bug}` : ''}${sets}`,
       );
       if (options.failFast) break;
     }

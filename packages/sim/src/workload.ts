@@ -66,7 +66,6 @@ export class Workload {
   /** Every operation invoked, in invocation order. */
   readonly history: KvOperation[] = [];
   readonly stats: WorkloadStats = { invoked: 0, completed: 0, timedOut: 0, attempts: 0 };
-  /** Tick of the last operation that completed successfully and was invoked at or after `since`. */
   private readonly clients: ClientState[] = [];
   private readonly byClient = new Map<number, ClientState>();
   /** Called for every completed write with its log position (for the acknowledged-writes check). */
@@ -75,6 +74,7 @@ export class Workload {
   readIndexReads = 0;
   /** Tick at which the latest write invoked at or after `progressSince` completed (-1: none yet). */
   progressAt = -1;
+  /** Tick from which completed writes count as progress (the start of the liveness phase). */
   progressSince = 0;
 
   constructor(

@@ -148,13 +148,24 @@ export class ApiContext {
   ): grpc.handleUnaryCall<Request, Response> {
     return (call, callback) => {
       const controller = new AbortController();
-      call.on('cancelled', () => controller.abort());
+      let done = false;
+      // grpc-js also reports 'cancelled' when the client resets a finished call: abort only waits.
+      const onCancelled = () => {
+        if (!done) controller.abort();
+      };
+      call.once('cancelled', onCancelled);
+      const finish = () => {
+        done = true;
+        call.removeListener('cancelled', onCancelled);
+      };
       handler(call.request, controller.signal).then(
         (response) => {
+          finish();
           this.count('unary', service, method, 0);
           callback(null, response);
         },
         (failure: unknown) => {
+          finish();
           const error = toStatusError(failure);
           if (error.code === 2)
             this.logger?.error({ component: 'etcd-api', method, err: failure }, 'request failed');

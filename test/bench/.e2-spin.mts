@@ -1,0 +1,18 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStoreMember } from '../../packages/store/src/index.ts';
+import { freePort, kvApplication, quietLogger, type KvStateMachine } from '../../packages/store/test/raftnode-harness.ts';
+const base = mkdtempSync(join(tmpdir(), 'spin-'));
+const ports: number[] = [];
+for (let i = 0; i < 3; i++) ports.push(await freePort());
+const ic = ports.map((p, i) => `m${i}=http://127.0.0.1:${p}`).join(',');
+const machines = new Map<number, KvStateMachine>();
+const members = await Promise.all(ports.map((p, i) => startStoreMember({ name: `m${i}`, dataDir: join(base, `m${i}`), listenClientUrls: ['http://127.0.0.1:0'], listenPeerUrls: [`http://127.0.0.1:${p}`], initialCluster: ic, application: kvApplication(machines), logger: quietLogger })));
+await Promise.all(members.map((m) => m.ready));
+let last = performance.now(); let maxLag = 0;
+const iv = setInterval(() => { const now = performance.now(); maxLag = Math.max(maxLag, now - last - 100); last = now; }, 100);
+await new Promise((r) => setTimeout(r, 5000));
+console.log('max event loop lag ms', maxLag.toFixed(0), 'cpu', process.cpuUsage());
+clearInterval(iv);
+process.exit(0);
