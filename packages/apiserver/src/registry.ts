@@ -198,13 +198,24 @@ export class Registry {
     }
   }
 
-  private async ensureNamespace(r: ResourceInfo, namespace: string | undefined): Promise<void> {
-    if (!r.namespaced) return;
+  /**
+   * Checks the namespace of a create exists and is not terminating, and returns a compare on
+   * its mod revision for the create's transaction: the object is written only if the namespace
+   * is unchanged since the check, so nothing lands in a namespace being deleted. `fresh` skips
+   * the watch cache (after a failed compare).
+   */
+  private async ensureNamespace(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    fresh: boolean,
+  ): Promise<Compare | undefined> {
+    if (!r.namespaced) return undefined;
     if (namespace === undefined || namespace === '')
       throw badRequest('the namespace of the object is required');
-    let ns = this.cachedNamespace(namespace);
+    const key = objectKey(namespaceResource, undefined, namespace);
+    let ns = fresh ? undefined : this.cachedNamespace(namespace);
     if (ns === undefined) {
-      const kv = await this.kv.get(objectKey(namespaceResource, undefined, namespace));
+      const kv = await this.kv.get(key);
       if (!kv) throw notFound('namespaces', '', namespace);
       ns = decodeObject(kv.value, kv.modRevision);
     }
@@ -212,11 +223,12 @@ export class Registry {
       throw new ApiError(
         403,
         'Forbidden',
-        `${r.plural} "${'<new>'}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        `${r.plural} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
         'NAVARCH_ERR_NAMESPACE_TERMINATING',
         { name: namespace, kind: 'namespaces' },
       );
     }
+    return { key, target: 'mod', equals: Number(ns.metadata.resourceVersion) };
   }
 
   private checkBody(r: ResourceInfo, body: unknown, namespace: string | undefined): KubeObject {
@@ -259,7 +271,6 @@ export class Registry {
     dryRun = false,
   ): Promise<KubeObject> {
     const input = this.checkBody(r, body, namespace);
-    await this.ensureNamespace(r, namespace);
     const useGenerate = !input.metadata.name && typeof input.metadata.generateName === 'string';
     for (let attempt = 0; ; attempt++) {
       const obj = structuredClone(input);
@@ -271,6 +282,8 @@ export class Registry {
       this.validate(r, obj);
       const key = objectKey(r, namespace, name);
       const compares: Compare[] = [{ key, target: 'mod', equals: 0 }];
+      const namespaceCompare = await this.ensureNamespace(r, namespace, attempt > 0);
+      if (namespaceCompare) compares.push(namespaceCompare);
       const writes: WriteOp[] = [];
       if (r.kind === 'Service') await this.allocator.claim(obj, undefined, compares, writes);
       writes.unshift({ put: key, value: encode(obj) });
@@ -281,9 +294,10 @@ export class Registry {
         if (useGenerate && attempt < 8) continue;
         throw alreadyExists(r.plural, r.group, name);
       }
-      // An allocation key was taken between the pick and the commit: pick again.
+      // The namespace changed since the check, or an allocation key was taken between the pick
+      // and the commit: check again (from the store) and pick again.
       if (attempt >= maxUpdateAttempts)
-        throw conflict(r.plural, r.group, name, 'could not allocate service addresses');
+        throw conflict(r.plural, r.group, name, 'the namespace or service addresses kept changing');
     }
   }
 

@@ -142,6 +142,8 @@ export class Raft {
   readonly electionTimeout: number;
   /** Random in [electionTimeout, 2*electionTimeout), redrawn on every role change. */
   randomizedElectionTimeout = 0;
+  /** A MsgTimeoutNow arrived while conf changes were unapplied: campaign once they are applied. */
+  campaignAfterApply = false;
   /** Read requests that arrived before this leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   private readonly random: () => number;
@@ -363,6 +365,13 @@ export class Raft {
 
   private sendTimeoutNow(to: number): void {
     this.send(newMessage({ type: MessageType.TimeoutNow, to }));
+    if (this.state === 'leader' && !this.trk.voters.has(this.id)) {
+      // A removed leader's successor now has our whole log: even if this message is lost it can
+      // win (we still vote), so tell everyone what is committed and step down.
+      this.bcastAppend();
+      this.log('info', 'removed from the configuration; stepping down', { successor: to });
+      this.becomeFollower(this.term, NONE);
+    }
   }
 
   // ---- state transitions ---------------------------------------------------------------------
@@ -393,6 +402,7 @@ export class Raft {
     this.uncommittedSizeBytes = 0;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
+    this.campaignAfterApply = false;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -977,6 +987,11 @@ export class Raft {
         this.log('info', 'received MsgTimeoutNow; starting an election to transfer leadership', {
           from: m.from,
         });
+        if (this.promotable() && this.hasUnappliedConfChanges()) {
+          // Typically the removal of the leader that sent this: campaign as soon as it is applied.
+          this.campaignAfterApply = true;
+          return;
+        }
         // Leader transfer never uses pre-vote: we know the leader asked for it.
         this.hup('transfer');
         return;
@@ -1177,10 +1192,9 @@ export class Raft {
     this.abortLeaderTransfer();
     this.leadTransferee = best;
     this.electionElapsed = 0;
-    if (bestMatch === this.raftLog.lastIndex()) this.sendTimeoutNow(best);
-    else this.sendAppend(best);
-    // Whatever the outcome, tell everyone what is committed.
+    // Tell everyone what is committed, then hand over (sendTimeoutNow steps down).
     this.bcastAppend();
+    if (bestMatch === this.raftLog.lastIndex()) this.sendTimeoutNow(best);
   }
 
   /** Answers every pending read whose heartbeat acks form a quorum of the current voters. */
@@ -1213,7 +1227,10 @@ export class Raft {
     const cs = applyChange(current, cc);
     if (cs.voters.length === 0) {
       // Leaders refuse such proposals; an entry already in a log must not brick the cluster.
-      this.log('warn', 'ignored a conf change that would leave no voters', { type: cc.type, nodeId: cc.nodeId });
+      this.log('warn', 'ignored a conf change that would leave no voters', {
+        type: cc.type,
+        nodeId: cc.nodeId,
+      });
       return current;
     }
     this.applyConfState(cs);
@@ -1257,5 +1274,9 @@ export class Raft {
     }
     if (appliedIndex > 0) this.raftLog.appliedTo(appliedIndex);
     if (stableEntry !== undefined) this.raftLog.stableTo(stableEntry.index, stableEntry.term);
+    if (this.campaignAfterApply && this.state === 'follower' && !this.hasUnappliedConfChanges()) {
+      this.campaignAfterApply = false;
+      this.hup('transfer');
+    }
   }
 }

@@ -151,7 +151,10 @@ export interface SoftState {
  *
  * Contract, in this order:
  * 1. Persist `hardState` (if present), `entries` (append, truncating any conflicting suffix) and
- *    `snapshot` (if present) to stable storage — fsync'd when `mustSync` is true.
+ *    `snapshot` (if present) to stable storage — fsync'd when `mustSync` is true — atomically:
+ *    a crash may lose a whole Ready, but never keep its entries while losing its hardState
+ *    (a node holding two conf change entries above a stale commit could campaign under a
+ *    configuration two changes old).
  * 2. Only then send `messages` (a vote or an acknowledgement must never precede the durable state
  *    that it promises).
  * 3. Apply `snapshot` (if present) and then `committedEntries`, in order, to the application

@@ -149,6 +149,13 @@ describe('RaftLog', () => {
     expect(l.maybeAppend(4, 2, 4, [entry(5, 3)])).toBeUndefined();
   });
 
+  it('an index beyond the log never matches, even against term 0', () => {
+    const l = log([1, 1]);
+    expect(l.matchTerm(5, 0)).toBe(false);
+    expect(l.maybeAppend(5, 0, 5, [])).toBeUndefined();
+    expect(l.matchTerm(0, 0)).toBe(true);
+  });
+
   it('commit never moves past the log nor backwards', () => {
     const l = log([1, 1]);
     expect(() => l.commitTo(3)).toThrow(/out of range/);

@@ -1,4 +1,4 @@
-import { ErrProposalDropped } from '@navarch/raft';
+import { ErrProposalDropped, MessageType } from '@navarch/raft';
 import { describe, expect, it } from 'vitest';
 import { Network } from './harness.js';
 
@@ -142,5 +142,33 @@ describe('membership changes', () => {
     const t = net.restart(2);
     expect(t.node.status().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
     expect(t.node.hasReady()).toBe(false);
+  });
+
+  it('refuses to remove the last voter (the cluster could never elect again)', () => {
+    const net = new Network([1]);
+    net.campaign(1);
+    let error: unknown;
+    try {
+      net.get(1).node.proposeConfChange({ type: 'removeNode', nodeId: 1 });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ErrProposalDropped).reason).toBe('invalidConfChange');
+    // An entry that slipped into a log anyway is ignored when applied.
+    expect(net.get(1).node.applyConfChange({ type: 'removeNode', nodeId: 1 })).toEqual({
+      voters: [1],
+      learners: [],
+    });
+    expect(net.role(1)).toBe('leader');
+  });
+
+  it('a removed leader hands over to an up-to-date voter at once', () => {
+    const net = new Network([1, 2, 3]);
+    net.campaign(1);
+    net.get(1).node.proposeConfChange({ type: 'removeNode', nodeId: 1 });
+    net.stabilize();
+    expect(net.count(MessageType.TimeoutNow, { from: 1 })).toBe(1);
+    expect(net.leaders()).toHaveLength(1);
+    expect([2, 3]).toContain(net.leaders()[0]);
   });
 });

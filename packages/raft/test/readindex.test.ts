@@ -72,4 +72,18 @@ describe('linearizable reads (ReadIndex)', () => {
     const net = new Network([1, 2, 3]);
     expect(() => net.get(2).node.readIndex(enc('x'))).toThrow(ErrProposalDropped);
   });
+
+  it('a read waiting for acks is answered when the membership shrinks to a quorum that already acked', () => {
+    const net = new Network([1, 2]);
+    net.campaign(1);
+    net.filter = (m) => m.type !== MessageType.HeartbeatResp;
+    net.get(1).node.readIndex(enc('r1'));
+    net.stabilize();
+    expect(net.get(1).readStates).toEqual([]);
+    net.get(1).node.proposeConfChange({ type: 'removeNode', nodeId: 2 });
+    net.stabilize();
+    net.heal();
+    net.tick(1, 3);
+    expect(net.get(1).readStates.map((r) => dec(r.context))).toEqual(['r1']);
+  });
 });

@@ -17,17 +17,25 @@ import pino from 'pino';
 /** A logger that prints nothing unless NAVARCH_TEST_LOG is set. */
 export const quietLogger = pino({ level: process.env.NAVARCH_TEST_LOG ?? 'silent' });
 
-/** A free TCP port on 127.0.0.1 (probe, then release). */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 (probe, then release), never the same one twice in a process. */
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const bound = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(bound));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 type KvSublevel = ReturnType<StoreDatabase['sublevel']> & {

@@ -216,8 +216,9 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
     }
     for (const member of members) await waitHealthy(member.endpoint, member, 90_000);
   } catch (error) {
+    const logs = cluster.logs();
     await cluster.stop();
-    throw error;
+    throw new Error(`${(error as Error).message}\nall member logs:\n${logs}`);
   }
   return cluster;
 }

@@ -28,17 +28,25 @@ const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..
 /** The binary under test (built by `tsc -b`). */
 export const NAVARCH_MAIN = join(repositoryRoot, 'packages/navarch/dist/main.js');
 
-/** A free TCP port on 127.0.0.1. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 (probe, then release), never the same one twice in a process. */
 export async function freePort(): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const bound = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(bound));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 /** Polls `condition` until true or `timeoutMs` elapses. */

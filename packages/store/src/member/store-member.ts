@@ -359,19 +359,22 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     sizeTimer.unref();
 
     // Publish name and client URLs (etcd's member attributes) until they are visible locally.
+    const published = (): boolean => {
+      const self = membership.get(memberId);
+      return !!self && self.name === config.name && self.clientUrls.join(',') === advertised.join(',');
+    };
     const ready = (async () => {
       while (!stopping) {
-        const self = membership.get(memberId);
-        if (self && self.name === config.name && self.clientUrls.join(',') === advertised.join(',')) {
+        if (published()) {
           if (raft.status().leaderId !== 0) return;
         } else {
           try {
             await raft.publishAttributes(config.name, advertised);
             // Give the entry an election timeout to be applied before proposing it again.
             const deadline = Date.now() + config.electionTimeoutMs;
-            while (!stopping && Date.now() < deadline && membership.get(memberId)?.name !== config.name) {
+            do {
               await new Promise((resolve) => setTimeout(resolve, config.heartbeatIntervalMs));
-            }
+            } while (!stopping && Date.now() < deadline && !published());
             continue;
           } catch {
             // No leader yet; retry below.
