@@ -89,6 +89,12 @@ async function openLoop(
   return performance.now() - start;
 }
 
+/** CPU time (user + system) the process has used, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
@@ -192,20 +198,31 @@ async function main(): Promise<void> {
       timed(() => api.post('/api/v1/namespaces/bench/pods', pod(`p${i}`)), 201, createLatencies),
     );
     results.createOpenLoop = { offeredPerSecond: createRate, ...summary(createLatencies, createElapsed) };
+    // Server CPU per request: independent of how busy the rest of the machine is.
+    const cpuBeforeCreates = cpuMs(server.pid);
 
     process.stderr.write('create throughput (64 in flight)...\n');
     const throughput: number[] = [];
     const tpElapsed = await closedLoop(2000, 64, (i) =>
       timed(() => api.post('/api/v1/namespaces/bench/pods', pod(`t${i}`)), 201, throughput),
     );
-    results.createThroughput = summary(throughput, tpElapsed);
+    results.createThroughput = {
+      ...summary(throughput, tpElapsed),
+      serverCpuMsPerRequest: (cpuMs(server.pid) - cpuBeforeCreates) / throughput.length,
+    };
+    const cpuBeforeGets = cpuMs(server.pid);
 
     process.stderr.write('get...\n');
     const gets: number[] = [];
     const getElapsed = await closedLoop(2000, 16, (i) =>
       timed(() => api.get(`/api/v1/namespaces/bench/pods/p${i % createCount}`), 200, gets),
     );
-    results.get = summary(gets, getElapsed);
+    results.get = {
+      ...summary(gets, getElapsed),
+      serverCpuMsPerRequest: (cpuMs(server.pid) - cpuBeforeGets) / gets.length,
+    };
+    const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    results.machine = { loadAverage, cores: (await import('node:os')).cpus().length };
 
     process.stderr.write('update (merge patch)...\n');
     const updates: number[] = [];

@@ -131,15 +131,17 @@ function runFuzz({ seed, steps, preVote, checkQuorum }: FuzzOptions): void {
         if (!(err instanceof ErrProposalDropped)) throw err;
       }
     } else if (r < 0.975) {
-      // Membership churn on node 5: remove, re-add as learner, promote.
+      // Membership churn on nodes 2..5 (node 1 stays: it is the liveness reference), the
+      // leader included: remove, re-add as learner, promote.
       const [leader] = net.leaders();
-      if (leader !== undefined && leader !== 5) {
+      const target = pick([2, 3, 4, 5]);
+      if (leader !== undefined) {
         const cs = net.get(leader).confState;
-        const change = cs.voters.includes(5)
-          ? ({ type: 'removeNode', nodeId: 5 } as const)
-          : cs.learners.includes(5)
-            ? ({ type: 'addNode', nodeId: 5 } as const)
-            : ({ type: 'addLearnerNode', nodeId: 5 } as const);
+        const change = cs.voters.includes(target)
+          ? ({ type: 'removeNode', nodeId: target } as const)
+          : cs.learners.includes(target)
+            ? ({ type: 'addNode', nodeId: target } as const)
+            : ({ type: 'addLearnerNode', nodeId: target } as const);
         try {
           net.get(leader).node.proposeConfChange(change);
         } catch (err) {

@@ -1,15 +1,15 @@
 /**
  * Disk model of one simulated node. Writes become visible to the node at once (its in-memory
  * MemoryStorage) but are durable only after a simulated fsync; a crash keeps what was synced plus,
- * at most, a prefix of the unsynced writes (a disk writes in order but may stop anywhere), and
- * loses the rest. Restart rebuilds the node's storage from exactly that durable state.
+ * at most, a prefix of the unsynced writes (a disk writes in order but may stop anywhere between
+ * writes), and loses the rest. One Ready is one atomic write (snapshot, entries and hard state
+ * together, as the Ready contract requires: a crash never keeps a Ready's entries while dropping
+ * its hard state). Restart rebuilds the node's storage from exactly that durable state.
  */
 import { type ConfState, type Entry, type HardState, MemoryStorage, type Snapshot } from '@navarch/raft';
 
 type DiskWrite =
-  | { kind: 'hardState'; hardState: HardState }
-  | { kind: 'entries'; entries: Entry[] }
-  | { kind: 'installSnapshot'; snapshot: Snapshot }
+  | { kind: 'ready'; snapshot?: Snapshot; entries: Entry[]; hardState?: HardState }
   | { kind: 'compact'; index: number; confState: ConfState; data: Uint8Array; compactIndex: number };
 
 /** Counters of what the disk did. */
@@ -28,14 +28,11 @@ function cloneConfState(cs: ConfState): ConfState {
 
 function applyWrite(storage: MemoryStorage, w: DiskWrite): void {
   switch (w.kind) {
-    case 'hardState':
-      storage.setHardState(w.hardState);
-      return;
-    case 'entries':
-      storage.append(w.entries);
-      return;
-    case 'installSnapshot':
-      storage.applySnapshot(w.snapshot);
+    case 'ready':
+      // The contract's order: install the snapshot, then append entries, then the hard state.
+      if (w.snapshot !== undefined) storage.applySnapshot(w.snapshot);
+      if (w.entries.length > 0) storage.append(w.entries);
+      if (w.hardState !== undefined) storage.setHardState(w.hardState);
       return;
     case 'compact':
       storage.createSnapshot(w.index, w.confState, w.data);
@@ -92,21 +89,35 @@ export class Disk {
     return this.unsynced.length;
   }
 
-  /** Saves a Ready's hard state. */
+  /**
+   * Writes step 1 of a Ready as one atomic write: snapshot (replaces the whole log), entries
+   * (truncating any conflicting suffix), hard state.
+   */
+  writeReady(parts: {
+    snapshot?: Snapshot | undefined;
+    entries: Entry[];
+    hardState?: HardState | undefined;
+  }): void {
+    if (parts.snapshot === undefined && parts.entries.length === 0 && parts.hardState === undefined) return;
+    const w: DiskWrite = { kind: 'ready', entries: parts.entries };
+    if (parts.snapshot !== undefined) w.snapshot = parts.snapshot;
+    if (parts.hardState !== undefined) w.hardState = { ...parts.hardState };
+    this.write(w);
+  }
+
+  /** Saves a hard state alone (one atomic write). */
   writeHardState(hardState: HardState): void {
-    this.write({ kind: 'hardState', hardState: { ...hardState } });
+    this.writeReady({ entries: [], hardState });
   }
 
-  /** Appends a Ready's entries, truncating any conflicting suffix. */
+  /** Appends entries alone (one atomic write), truncating any conflicting suffix. */
   writeEntries(entries: Entry[]): void {
-    if (entries.length === 0) return;
-    // One write per entry: a crash can tear an append in the middle, as a real WAL can.
-    for (const entry of entries) this.write({ kind: 'entries', entries: [entry] });
+    this.writeReady({ entries });
   }
 
-  /** Installs a snapshot sent by the leader: it replaces the whole log. */
+  /** Installs a snapshot sent by the leader alone (one atomic write): it replaces the whole log. */
   writeSnapshot(snapshot: Snapshot): void {
-    this.write({ kind: 'installSnapshot', snapshot });
+    this.writeReady({ snapshot, entries: [] });
   }
 
   /**

@@ -337,16 +337,12 @@ export class SimNode {
       }
       return parts.join(' ');
     });
+    this.disk.writeReady({ snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState });
     if (ready.snapshot !== undefined) {
-      this.disk.writeSnapshot(ready.snapshot);
       this.checker.onSnapshotInstalled(this.id, ready.snapshot.metadata.index, ready.snapshot.metadata.term);
     }
-    if (ready.entries.length > 0) {
-      this.disk.writeEntries(ready.entries);
-      this.checker.onEntriesWritten(this.id, ready.entries);
-    }
+    if (ready.entries.length > 0) this.checker.onEntriesWritten(this.id, ready.entries);
     if (ready.hardState !== undefined) {
-      this.disk.writeHardState(ready.hardState);
       this.term = ready.hardState.term;
       this.commit = ready.hardState.commit;
       this.hooks.trace(3, this.id, ready.hardState.term, ready.hardState.vote, ready.hardState.commit);

@@ -161,15 +161,19 @@ describe('Disk', () => {
     expect(disk.storage.lastIndex()).toBe(3);
     expect(disk.storage.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 2 });
     expect(disk.storage.initialState().confState.voters).toEqual([1, 2, 3]);
-    expect(disk.stats.lostWrites).toBe(4);
+    expect(disk.stats.lostWrites).toBe(2);
   });
 
-  it('keeps exactly a prefix of the unsynced writes in a torn crash', () => {
+  it('keeps exactly a prefix of whole unsynced Readies in a torn crash', () => {
     const disk = new Disk({ voters: [1], learners: [] });
-    disk.writeEntries(entries(1, 5, 1));
-    disk.crash(2);
+    disk.writeReady({ entries: entries(1, 2, 1), hardState: { term: 1, vote: 1, commit: 0 } });
+    disk.writeReady({ entries: entries(3, 5, 1), hardState: { term: 1, vote: 1, commit: 4 } });
+    disk.crash(1);
+    // The second Ready is gone as a whole: never its entries without its hard state.
     expect(disk.storage.lastIndex()).toBe(2);
-    expect(disk.storage.term(2)).toBe(1);
+    expect(disk.storage.initialState().hardState.commit).toBe(0);
+    expect(disk.stats.tornSurvivors).toBe(1);
+    expect(disk.stats.lostWrites).toBe(1);
   });
 
   it('replays truncations, snapshots and compaction into the durable state', () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from './context.js';
 import { toLeaseId, toNumber, type WireLong } from './convert.js';
-import { toStatusError } from './errors.js';
+import { EtcdErrors, toStatusError } from './errors.js';
 
 /** A fresh positive int63 lease id (etcd's ids are positive too). */
 function newLeaseId(): string {
@@ -52,7 +52,7 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
         (failure: unknown) => {
           if (closed) return;
           const error = toStatusError(failure);
-          if (error.message === 'etcdserver: requested lease not found') {
+          if (error.message === EtcdErrors.leaseNotFound().message) {
             // etcd answers a keep-alive of an unknown lease with TTL 0, not an error.
             call.write({ header: context.header(), ID: id, TTL: 0 });
             return;
