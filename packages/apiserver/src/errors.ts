@@ -66,6 +66,7 @@ function qualified(resource: string, group: string): string {
   return group === '' ? resource : `${resource}.${group}`;
 }
 
+/** 404 NotFound for `<resource>.<group> "name"`. */
 export function notFound(resource: string, group: string, name: string): ApiError {
   return new ApiError(
     404,
@@ -80,6 +81,7 @@ export function notFound(resource: string, group: string, name: string): ApiErro
   );
 }
 
+/** 409 AlreadyExists: a create for a name that is taken. */
 export function alreadyExists(resource: string, group: string, name: string): ApiError {
   return new ApiError(
     409,
@@ -90,6 +92,7 @@ export function alreadyExists(resource: string, group: string, name: string): Ap
   );
 }
 
+/** 409 Conflict: a stale resourceVersion, a failed precondition or too many racing writers. */
 export function conflict(resource: string, group: string, name: string, why: string): ApiError {
   return new ApiError(
     409,
@@ -100,6 +103,7 @@ export function conflict(resource: string, group: string, name: string, why: str
   );
 }
 
+/** 422 Invalid with one cause per field problem. */
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
   const list = causes.map((c) => `${c.field ?? ''}: ${c.message}`).join(', ');
   return new ApiError(
@@ -112,22 +116,27 @@ export function invalid(kind: string, group: string, name: string, causes: Statu
   );
 }
 
+/** 400 BadRequest: malformed body, selector or parameter. */
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message, 'NAVARCH_ERR_BAD_REQUEST');
 }
 
+/** 410 Expired: a resourceVersion or continue token older than the store's history. */
 export function gone(message: string): ApiError {
   return new ApiError(410, 'Expired', message, 'NAVARCH_ERR_GONE');
 }
 
+/** 401 Unauthorized: no or unknown bearer token. */
 export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized', 'NAVARCH_ERR_UNAUTHORIZED');
 }
 
+/** 405 MethodNotAllowed: a verb the path does not support. */
 export function methodNotAllowed(message: string): ApiError {
   return new ApiError(405, 'MethodNotAllowed', message, 'NAVARCH_ERR_METHOD_NOT_ALLOWED');
 }
 
+/** 413 RequestEntityTooLarge: a body over the limit. */
 export function tooLarge(limitBytes: number): ApiError {
   return new ApiError(
     413,
@@ -137,6 +146,7 @@ export function tooLarge(limitBytes: number): ApiError {
   );
 }
 
+/** 415 UnsupportedMediaType: a body or patch type the server does not decode. */
 export function unsupportedMediaType(contentType: string): ApiError {
   return new ApiError(
     415,
@@ -146,15 +156,7 @@ export function unsupportedMediaType(contentType: string): ApiError {
   );
 }
 
+/** 500 InternalError: a failure that is the server's, not the client's. */
 export function internalError(message: string): ApiError {
   return new ApiError(500, 'InternalError', message, 'NAVARCH_ERR_INTERNAL');
-}
-
-export function unavailable(message: string): ApiError {
-  return new ApiError(503, 'ServiceUnavailable', message, 'NAVARCH_ERR_UNAVAILABLE');
-}
-
-/** A Success Status, returned by deletes of objects that are gone at once (as Kubernetes does for some). */
-export function successStatus(details: StatusSubject & { uid?: string }): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }

@@ -6,16 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceAllocator } from './allocator.js';
-import {
-  ApiError,
-  alreadyExists,
-  badRequest,
-  conflict,
-  gone,
-  invalid,
-  notFound,
-  type StatusCause,
-} from './errors.js';
+import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.js';
 import {
   applyDefaults,
   initCreateMeta,
@@ -613,9 +604,4 @@ function findResourceByApiVersion(apiVersion: string, r: ResourceInfo): Resource
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
   if (group !== r.group) return undefined;
   return findResource(group ?? '', version ?? '', r.plural);
-}
-
-/** Causes for a body that is not valid JSON, surfaced as a 400. */
-export function parseCauses(message: string): StatusCause[] {
-  return [{ reason: 'FieldValueInvalid', message }];
 }

@@ -150,8 +150,9 @@ export interface SoftState {
  * Everything the state machine wants the caller to do, produced by `RawNode.ready()`.
  *
  * Contract, in this order:
- * 1. Persist `hardState` (if present), `entries` (append, truncating any conflicting suffix) and
- *    `snapshot` (if present) to stable storage — fsync'd when `mustSync` is true — atomically:
+ * 1. Persist, in this order, `snapshot` (if present: it replaces the log), `entries` (append,
+ *    truncating any conflicting suffix; one Ready may carry a snapshot at S and entries from S+1)
+ *    and `hardState` (if present) to stable storage — fsync'd when `mustSync` is true — atomically:
  *    a crash may lose a whole Ready, but never keep its entries while losing its hardState
  *    (a node holding two conf change entries above a stale commit could campaign under a
  *    configuration two changes old).
