@@ -185,6 +185,12 @@ async function main(): Promise<void> {
   process.stderr.write(`backend: ${backend.name}\n`);
   const store = await backend.start();
   const server = await startServer(serverOptions(store));
+  // An interrupted run (Ctrl-C, a timeout) must not leave etcd or the server behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([server.stop(), store.stop()]).then(() => process.exit(130));
+    });
+  }
   const api = server.client;
   const results: Record<string, unknown> = { backend: backend.name };
   try {
