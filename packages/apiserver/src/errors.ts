@@ -2,6 +2,7 @@
  * Errors the API server returns. Every failure leaves the server as a Kubernetes `Status`
  * object; `ApiError` carries the HTTP code, the Kubernetes reason and a stable Navarch code.
  */
+import { type CauseType, invalidStatus } from '@navarch/api';
 
 /** One field-level problem, as in `Status.details.causes`. */
 export interface StatusCause {
@@ -105,11 +106,16 @@ export function conflict(resource: string, group: string, name: string, why: str
 
 /** 422 Invalid with one cause per field problem. */
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-  const list = causes.map((c) => `${c.field ?? ''}: ${c.message}`).join(', ');
+  // @navarch/api words the message as Kubernetes does (`Kind.group "x" is invalid: [a, b]`).
+  const status = invalidStatus(
+    { group, kind },
+    name,
+    causes.map((c) => ({ type: c.reason as CauseType, message: c.message, field: c.field ?? '' })),
+  );
   return new ApiError(
     422,
     'Invalid',
-    `${kind} "${name}" is invalid: ${list}`,
+    status.message ?? `${kind} "${name}" is invalid`,
     'NAVARCH_ERR_INVALID',
     { name, group, kind },
     causes,

@@ -6,15 +6,26 @@
  */
 import type { Logger } from 'pino';
 import type { ServiceAllocator } from './allocator.js';
-import { ApiError, alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.js';
 import {
-  applyDefaults,
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  gone,
+  invalid,
+  notFound,
+  type StatusCause,
+} from './errors.js';
+import {
+  defaultObject,
   initCreateMeta,
   type KubeObject,
   nowTimestamp,
   randomSuffix,
   specChanged,
-  validateObject,
+  validateCreate,
+  validateStatus,
+  validateUpdate,
 } from './objects.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, findResource, objectKey, type ResourceInfo, storagePrefix } from './resources.js';
@@ -249,8 +260,8 @@ export class Registry {
     return obj;
   }
 
-  private validate(r: ResourceInfo, obj: KubeObject): void {
-    const causes = validateObject(obj, r);
+  /** Throws 422 Invalid when `causes` is not empty. */
+  private validate(r: ResourceInfo, obj: KubeObject, causes: StatusCause[]): void {
     if (causes.length > 0) throw invalid(r.kind, r.group, obj.metadata.name ?? '', causes);
   }
 
@@ -264,13 +275,13 @@ export class Registry {
     const input = this.checkBody(r, body, namespace);
     const useGenerate = !input.metadata.name && typeof input.metadata.generateName === 'string';
     for (let attempt = 0; ; attempt++) {
-      const obj = structuredClone(input);
+      const created = structuredClone(input);
       const name = useGenerate
         ? `${input.metadata.generateName}${randomSuffix()}`
         : (input.metadata.name ?? '');
-      initCreateMeta(obj, r, namespace, name);
-      applyDefaults(obj, r);
-      this.validate(r, obj);
+      initCreateMeta(created, r, namespace, name);
+      const obj = defaultObject(created, r);
+      this.validate(r, obj, validateCreate(obj, r));
       const key = objectKey(r, namespace, name);
       const compares: Compare[] = [{ key, target: 'mod', equals: 0 }];
       const namespaceCompare = await this.ensureNamespace(r, namespace, attempt > 0);
@@ -393,11 +404,15 @@ export class Registry {
     delete m.managedFields;
     next.apiVersion = current.apiVersion ?? apiVersionOf(r);
     next.kind = r.kind;
-    if (subresource !== 'status') applyDefaults(next, r);
+    if (subresource !== 'status') next = defaultObject(next, r);
     if (specChanged(current, next)) m.generation = (c.generation ?? 1) + 1;
     if (r.kind === 'Namespace' && c.deletionTimestamp !== undefined)
       next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-    this.validate(r, next);
+    this.validate(
+      r,
+      next,
+      subresource === 'status' ? validateStatus(next, current, r) : validateUpdate(next, current, r),
+    );
     if (c.deletionTimestamp !== undefined) {
       const finalizersLeft = (m.finalizers ?? []).length > 0;
       if (!finalizersLeft && r.kind !== 'Pod' && r.kind !== 'Namespace') return 'delete';
