@@ -18,7 +18,6 @@ export {
   writeAdminKubeconfig,
 } from './pki.js';
 export { RESOURCES, type ResourceInfo } from './resources.js';
-export { matchLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 export { ApiServer, type ApiServerConfig, DEFAULT_API_SERVER_LIMITS } from './server.js';
 export {
   CompactedError,

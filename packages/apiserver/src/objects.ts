@@ -13,11 +13,14 @@ import {
   applyDefaults,
   compareQuantities,
   defaultPodSpec,
+  type FieldSelector,
   isDNS1123Subdomain,
   isQualifiedName,
   isValidLabelValue,
+  objectFields,
   type PodSpec,
   podQOSClass,
+  type Selector,
   VALIDATED_KINDS,
   validateObject as validateApiObject,
   validateObjectUpdate as validateApiObjectUpdate,
@@ -100,6 +103,21 @@ function specOf(obj: KubeObject): string {
 /** True when anything outside metadata and status changed (generation is bumped then). */
 export function specChanged(before: KubeObject, after: KubeObject): boolean {
   return specOf(before) !== specOf(after);
+}
+
+/**
+ * Whether an object passes a list's or watch's label and field selectors. Fields are read as
+ * those of `kind` (the resource's), whatever the stored object says.
+ */
+export function selectorsMatch(
+  labels: Selector,
+  fields: FieldSelector,
+  obj: KubeObject,
+  kind: string,
+): boolean {
+  if (!labels.matches(obj.metadata.labels)) return false;
+  if (fields.requirements.length === 0) return true;
+  return fields.matches(objectFields({ ...obj, kind } as unknown as ApiKubeObject));
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

@@ -4,6 +4,7 @@
  * on the store's mod revision. Resource-specific rules (service allocation, graceful pod
  * deletion, namespace termination) hook in here so every path through the API obeys them.
  */
+import { everything, type FieldSelector, parseFieldSelector, type Selector } from '@navarch/api';
 import type { Logger } from 'pino';
 import type { ServiceAllocator } from './allocator.js';
 import {
@@ -22,6 +23,7 @@ import {
   type KubeObject,
   nowTimestamp,
   randomSuffix,
+  selectorsMatch,
   specChanged,
   validateCreate,
   validateStatus,
@@ -29,7 +31,6 @@ import {
 } from './objects.js';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, findResource, objectKey, type ResourceInfo, storagePrefix } from './resources.js';
-import { type FieldRequirement, type LabelSelector, matchFields, matchLabels } from './selectors.js';
 import { CompactedError, type Compare, type KvStore, prefixEnd, type WriteOp } from './storage.js';
 import { decodeObject } from './watch-cache.js';
 
@@ -37,8 +38,8 @@ import { decodeObject } from './watch-cache.js';
 export interface ListOptions {
   readonly limit: number;
   readonly continueToken: string | undefined;
-  readonly labels: LabelSelector;
-  readonly fields: readonly FieldRequirement[];
+  readonly labels: Selector;
+  readonly fields: FieldSelector;
 }
 
 /** A list page. */
@@ -181,7 +182,7 @@ export class Registry {
       for (let i = 0; i < page.kvs.length; i++) {
         const kv = page.kvs[i]!;
         const obj = decodeObject(kv.value, kv.modRevision);
-        if (!matchLabels(options.labels, obj.metadata.labels) || !matchFields(options.fields, obj)) continue;
+        if (!selectorsMatch(options.labels, options.fields, obj, r.kind)) continue;
         items.push(this.present(r, obj));
         if (options.limit > 0 && items.length >= options.limit) {
           const moreHere = i < page.kvs.length - 1;
@@ -404,8 +405,9 @@ export class Registry {
     delete m.managedFields;
     next.apiVersion = current.apiVersion ?? apiVersionOf(r);
     next.kind = r.kind;
+    // defaultObject returns a copy: later metadata changes go to next.metadata, not `m`.
     if (subresource !== 'status') next = defaultObject(next, r);
-    if (specChanged(current, next)) m.generation = (c.generation ?? 1) + 1;
+    if (specChanged(current, next)) next.metadata.generation = (c.generation ?? 1) + 1;
     if (r.kind === 'Namespace' && c.deletionTimestamp !== undefined)
       next.status = { ...(next.status ?? {}), phase: 'Terminating' };
     this.validate(
@@ -414,7 +416,7 @@ export class Registry {
       subresource === 'status' ? validateStatus(next, current, r) : validateUpdate(next, current, r),
     );
     if (c.deletionTimestamp !== undefined) {
-      const finalizersLeft = (m.finalizers ?? []).length > 0;
+      const finalizersLeft = (next.metadata.finalizers ?? []).length > 0;
       if (!finalizersLeft && r.kind !== 'Pod' && r.kind !== 'Namespace') return 'delete';
       if (r.kind === 'Pod' && !finalizersLeft && subresource === 'status' && isTerminatedPodStatus(next))
         return 'delete';
@@ -596,7 +598,12 @@ export class Registry {
     for (const r of resources) {
       if (!r.namespaced || seen.has(storagePrefix(r))) continue;
       seen.add(storagePrefix(r));
-      const page = await this.list(r, name, { limit: 0, continueToken: undefined, labels: [], fields: [] });
+      const page = await this.list(r, name, {
+        limit: 0,
+        continueToken: undefined,
+        labels: everything(),
+        fields: parseFieldSelector(''),
+      });
       for (const obj of page.items) {
         remaining++;
         try {

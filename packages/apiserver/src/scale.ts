@@ -2,11 +2,11 @@
  * The `scale` subresource: an autoscaling/v1 Scale view of a workload's spec.replicas, with the
  * same optimistic concurrency as the object itself.
  */
+import { type LabelSelector, labelSelectorAsSelector } from '@navarch/api';
 import { ApiError } from './errors.js';
 import type { KubeObject } from './objects.js';
 import type { Registry } from './registry.js';
 import type { ResourceInfo } from './resources.js';
-import { formatLabelSelector, labelSelectorFromObject } from './selectors.js';
 
 const maxAttempts = 16;
 
@@ -26,9 +26,19 @@ export function toScale(obj: KubeObject): KubeObject {
     spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 1 },
     status: {
       replicas: typeof obj.status?.replicas === 'number' ? obj.status.replicas : 0,
-      selector: formatLabelSelector(labelSelectorFromObject(spec.selector)),
+      selector: selectorText(spec.selector),
     },
   };
+}
+
+/** Scale.status.selector: the canonical selector string ('' when absent or malformed). */
+function selectorText(selector: unknown): string {
+  if (selector === null || typeof selector !== 'object') return '';
+  try {
+    return labelSelectorAsSelector(selector as LabelSelector).toString();
+  } catch {
+    return '';
+  }
 }
 
 /**

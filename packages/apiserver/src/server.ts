@@ -2,7 +2,9 @@
  * The HTTPS API server: authentication, the REST routes over the registry, watch, discovery,
  * OpenAPI, health and metrics. `ApiServer` is a component with `start(signal)` and `ready`.
  */
+
 import { randomBytes } from 'node:crypto';
+import { FieldSelectorError, LabelSelectorError, parseFieldSelector, parseSelector } from '@navarch/api';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -43,7 +45,6 @@ import {
   storagePrefix,
 } from './resources.js';
 import { toScale, updateScale } from './scale.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { KvStore } from './storage.js';
 import { type IncludeObject, toTable } from './tables.js';
 import { WatchCache } from './watch-cache.js';
@@ -373,6 +374,9 @@ export class ApiServer {
 
   private toApiError(err: unknown, req: FastifyRequest): ApiError {
     if (err instanceof ApiError) return err;
+    // @navarch/api's selector parsers throw typed errors; a bad selector is the client's fault.
+    if (err instanceof LabelSelectorError || err instanceof FieldSelectorError)
+      return badRequest(err.message);
     const code = (err as { code?: string }).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return tooLarge(this.config.maxRequestBodyBytes);
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
@@ -388,12 +392,13 @@ export class ApiServer {
     await reply.code(err.httpCode).type('application/json').send(err.toStatus());
   }
 
-  private listOptions(query: Query): ListOptions {
+  /** List options from the query; selectors use `r`'s selectable fields, as Kubernetes does. */
+  private listOptions(r: ResourceInfo, query: Query): ListOptions {
     return {
       limit: intParam(query, 'limit') ?? 0,
       continueToken: query.continue || undefined,
-      labels: parseLabelSelector(query.labelSelector),
-      fields: parseFieldSelector(query.fieldSelector),
+      labels: parseSelector(query.labelSelector ?? ''),
+      fields: parseFieldSelector(query.fieldSelector ?? '', r.kind),
     };
   }
 
@@ -462,7 +467,7 @@ export class ApiServer {
         return obj;
       }
       case 'LIST': {
-        const page = await this.registry.list(r, ns, this.listOptions(query));
+        const page = await this.registry.list(r, ns, this.listOptions(r, query));
         const meta: Record<string, unknown> = { resourceVersion: String(page.revision) };
         if (page.continueToken) meta.continue = page.continueToken;
         if (acceptsTable(req.headers.accept)) return this.sendTable(reply, r, page.items, meta, query);
@@ -508,7 +513,7 @@ export class ApiServer {
         const items = await this.registry.deleteCollection(
           r,
           ns,
-          this.listOptions(query),
+          this.listOptions(r, query),
           this.deleteOptions(req, query),
         );
         return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: {}, items };
@@ -576,7 +581,7 @@ export class ApiServer {
     query: Query,
     info: RequestInfo | undefined,
   ): Promise<void> {
-    const list = this.listOptions(query);
+    const list = this.listOptions(r, query);
     const rv = query.resourceVersion;
     const fromRevision = rv === undefined || rv === '' || rv === '0' ? undefined : Number(rv);
     if (fromRevision !== undefined && (!Number.isInteger(fromRevision) || fromRevision < 0))

@@ -6,14 +6,15 @@
  * back the others and never holds unbounded memory. The initial replay (current objects or
  * history) is exempt: it is bounded by the cache itself.
  */
+
 import type { ServerResponse } from 'node:http';
+import type { FieldSelector, Selector } from '@navarch/api';
 import type { Logger } from 'pino';
 import { ApiError, gone } from './errors.js';
 import type { ApiServerMetrics } from './metrics.js';
-import type { KubeObject } from './objects.js';
+import { type KubeObject, selectorsMatch } from './objects.js';
 import type { ResourceInfo } from './resources.js';
 import { apiVersionOf } from './resources.js';
-import { type FieldRequirement, type LabelSelector, matchFields, matchLabels } from './selectors.js';
 import { eventTable, type IncludeObject } from './tables.js';
 import type { CacheEvent, Subscription, WatchCache, WatchSink } from './watch-cache.js';
 
@@ -21,8 +22,8 @@ import type { CacheEvent, Subscription, WatchCache, WatchSink } from './watch-ca
 export interface WatchRequest {
   readonly resource: ResourceInfo;
   readonly namespace: string | undefined;
-  readonly labels: LabelSelector;
-  readonly fields: readonly FieldRequirement[];
+  readonly labels: Selector;
+  readonly fields: FieldSelector;
   /** undefined: start with the current objects; a number: events after that revision. */
   readonly fromRevision: number | undefined;
   readonly allowBookmarks: boolean;
@@ -84,7 +85,7 @@ export class HttpWatcher implements WatchSink {
     if (!obj) return false;
     if (this.request.namespace !== undefined && obj.metadata.namespace !== this.request.namespace)
       return false;
-    return matchLabels(this.request.labels, obj.metadata.labels) && matchFields(this.request.fields, obj);
+    return selectorsMatch(this.request.labels, this.request.fields, obj, this.request.resource.kind);
   }
 
   deliver(events: readonly CacheEvent[], replay = false): boolean {
