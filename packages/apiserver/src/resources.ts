@@ -1,7 +1,11 @@
 /**
- * The resource registry the API server serves. @navarch/api owns the authoritative registry;
- * until its public entry exports one, this local table keeps the server self-contained.
+ * The resource registry the API server serves. The names, scope, short names and categories
+ * of the kinds @navarch/api describes come from its registry (`resourceByKind`); the server
+ * adds the kinds @navarch/api does not describe yet, and keeps its own subresource list (only
+ * those it actually serves) and its own storage key layout (`/registry/<group>/<resource>/`,
+ * see docs/api.md), which existing data depends on.
  */
+import { resourceByKind } from '@navarch/api';
 
 /** One REST resource: where it lives in the URL space and how discovery describes it. */
 export interface ResourceInfo {
@@ -44,37 +48,55 @@ function resource(
   };
 }
 
+/** Subresources this server serves; @navarch/api also names ones it does not (log, exec, ...). */
+const servedSubresources: readonly string[] = ['status', 'scale'];
+
+/**
+ * A resource described by @navarch/api. Throws at module load if the kind is missing there,
+ * so a registry change is noticed at once rather than served wrongly.
+ */
+function shared(kind: string): ResourceInfo {
+  const info = resourceByKind(kind);
+  if (info === undefined)
+    throw new Error(`NAVARCH_ERR_RESOURCE_UNKNOWN: @navarch/api has no resource for ${kind}`);
+  return {
+    group: info.group,
+    version: info.version,
+    kind: info.kind,
+    plural: info.resource,
+    singular: info.singular,
+    namespaced: info.namespaced,
+    shortNames: info.shortNames,
+    categories: info.categories,
+    subresources: info.subresources.filter((sub): sub is 'status' | 'scale' =>
+      servedSubresources.includes(sub),
+    ),
+  };
+}
+
 /** Every resource this server serves, in discovery order. */
 export const RESOURCES: readonly ResourceInfo[] = [
-  resource('', 'v1', 'Pod', 'pods', true, ['po'], allCategory),
-  resource('', 'v1', 'Service', 'services', true, ['svc'], allCategory),
-  resource('', 'v1', 'Endpoints', 'endpoints', true, ['ep'], [], []),
-  resource('', 'v1', 'Namespace', 'namespaces', false, ['ns']),
-  resource('', 'v1', 'Node', 'nodes', false, ['no']),
-  resource('', 'v1', 'ConfigMap', 'configmaps', true, ['cm'], [], []),
-  resource('', 'v1', 'Secret', 'secrets', true, [], [], []),
-  resource('', 'v1', 'Event', 'events', true, ['ev'], [], []),
+  shared('Pod'),
+  shared('Service'),
+  shared('Endpoints'),
+  shared('Namespace'),
+  shared('Node'),
+  shared('ConfigMap'),
+  shared('Secret'),
+  shared('Event'),
   resource('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa'], [], []),
-  resource('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, ['pvc']),
-  resource('', 'v1', 'PersistentVolume', 'persistentvolumes', false, ['pv']),
-  resource('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], allCategory, ['status', 'scale']),
-  resource('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], allCategory, ['status', 'scale']),
+  shared('PersistentVolumeClaim'),
+  shared('PersistentVolume'),
+  shared('Deployment'),
+  shared('ReplicaSet'),
   resource('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], allCategory, ['status', 'scale']),
   resource('apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], allCategory),
   resource('batch', 'v1', 'Job', 'jobs', true, [], allCategory),
   resource('batch', 'v1', 'CronJob', 'cronjobs', true, ['cj'], allCategory),
-  resource('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, ['ing']),
+  shared('Ingress'),
   resource('networking.k8s.io', 'v1', 'IngressClass', 'ingressclasses', false, [], [], []),
-  resource(
-    'autoscaling',
-    'v2',
-    'HorizontalPodAutoscaler',
-    'horizontalpodautoscalers',
-    true,
-    ['hpa'],
-    allCategory,
-  ),
-  resource('coordination.k8s.io', 'v1', 'Lease', 'leases', true, [], [], []),
+  shared('HorizontalPodAutoscaler'),
+  shared('Lease'),
   resource('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true, [], [], []),
 ];
 
