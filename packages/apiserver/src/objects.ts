@@ -248,7 +248,7 @@ function metaCauses(obj: KubeObject, r: ResourceInfo): StatusCause[] {
   return causes;
 }
 
-/** Validates a pod template by @navarch/api's Pod rules, reporting fields below `path`. */
+/** Validates a pod template (at `path`) by @navarch/api's Pod rules: the pod's `spec.x` is `path.spec.x`. */
 function templateCauses(obj: KubeObject, template: Record<string, unknown> | undefined, path: string) {
   if (template === undefined)
     return [{ reason: 'FieldValueRequired', message: 'Required value', field: path }];
@@ -299,7 +299,7 @@ function otherKindCauses(obj: KubeObject, r: ResourceInfo): StatusCause[] {
             field: 'spec.template.metadata.labels',
           });
       }
-      causes.push(...templateCauses(obj, template, 'spec.template.spec'));
+      causes.push(...templateCauses(obj, template, 'spec.template'));
       break;
     }
     default:
