@@ -175,7 +175,22 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
         new RegExp(`, started, ${name}, http://127\\.0\\.0\\.1:\\d+, http://127\\.0\\.0\\.1:\\d+, false`),
       );
     const peerUrl = `http://127.0.0.1:${await freePort()}`;
-    const added = await run(['member', 'add', 'm4', '--learner', `--peer-urls=${peerUrl}`]);
+    // etcd refuses reconfiguration with "etcdserver: unhealthy cluster" until every voter has been
+    // connected to the serving member for 5 s (its strict reconfiguration check); an operator retries.
+    let added = '';
+    await eventually(
+      async () => {
+        try {
+          added = await run(['member', 'add', 'm4', '--learner', `--peer-urls=${peerUrl}`]);
+          return true;
+        } catch (error) {
+          if (/unhealthy cluster/.test((error as Error).message)) return false;
+          throw error;
+        }
+      },
+      30_000,
+      1_000,
+    );
     // etcdctl prints ids with %16x: ids below 2^60 come padded with spaces.
     const id = /Member\s+([0-9a-f]+) added to cluster/.exec(added)?.[1];
     expect(id, added).toBeDefined();
