@@ -14,6 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    setupFiles: ['test/setup/fast-check.ts'],
     reporters: ['default'],
   },
 });

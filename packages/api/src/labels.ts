@@ -219,6 +219,14 @@ export function parseSelector(input: string): Selector {
     throw new LabelSelectorError(input, `unable to parse requirement: ${message}`);
   };
   const describe = (token: Token): string => (token.kind === 'identifier' ? token.text : token.kind);
+  // Where a key or a value is expected, `in` and `notin` are plain words (a label may be called
+  // `in`), as in Kubernetes' parser; they are operators only after a key.
+  const word = (token: Token): string | undefined =>
+    token.kind === 'identifier'
+      ? token.text
+      : token.kind === 'in' || token.kind === 'notin'
+        ? token.kind
+        : undefined;
   const requirements: Requirement[] = [];
   if (peek().kind === 'end') return everything();
   for (;;) {
@@ -228,8 +236,7 @@ export function parseSelector(input: string): Selector {
       negated = true;
     }
     const keyToken = take();
-    if (keyToken.kind !== 'identifier') fail(`found '${describe(keyToken)}', expected: identifier`);
-    const key = (keyToken as { text: string }).text;
+    const key = word(keyToken) ?? fail(`found '${describe(keyToken)}', expected: identifier`);
     const operatorToken = peek();
     if (negated || operatorToken.kind === ',' || operatorToken.kind === 'end') {
       if (negated && operatorToken.kind !== ',' && operatorToken.kind !== 'end') {
@@ -251,8 +258,9 @@ export function parseSelector(input: string): Selector {
               if (expectValue && values.length > 0) values.push('');
               break;
             }
-            if (token.kind === 'identifier' && expectValue) {
-              values.push(token.text);
+            const text = word(token);
+            if (text !== undefined && expectValue) {
+              values.push(text);
               expectValue = false;
             } else if (token.kind === ',') {
               if (expectValue) values.push('');
@@ -271,8 +279,9 @@ export function parseSelector(input: string): Selector {
         case '<': {
           const valueToken = peek();
           let value = '';
-          if (valueToken.kind === 'identifier') {
-            value = valueToken.text;
+          const text = word(valueToken);
+          if (text !== undefined) {
+            value = text;
             take();
           } else if (valueToken.kind !== ',' && valueToken.kind !== 'end') {
             fail(`found '${describe(valueToken)}', expected: identifier`);

@@ -27,6 +27,15 @@ describe('label selector string syntax', () => {
     expect(selector.toString()).toBe('a=b,c!=d,e in (x,y),f notin (z),g,!h');
   });
 
+  it('reads `in` and `notin` as words where a key or value is expected (found by the property test)', () => {
+    expect(String(parseSelector('!in,aa'))).toBe('aa,!in');
+    expect(parseSelector('!in').matches({ in: 'x' })).toBe(false);
+    expect(parseSelector('!in').matches({ other: 'x' })).toBe(true);
+    expect(parseSelector('in=notin').matches({ in: 'notin' })).toBe(true);
+    expect(parseSelector('a in (in,notin)').matches({ a: 'notin' })).toBe(true);
+    expect(() => parseSelector('a in in')).toThrow(LabelSelectorError);
+  });
+
   it('matches label sets', () => {
     expect(selector.matches({ a: 'b', e: 'x', g: '' })).toBe(true);
     expect(selector.matches({ a: 'b', e: 'y', g: '1', c: 'other', f: 'q' })).toBe(true);
