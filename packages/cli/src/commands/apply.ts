@@ -65,6 +65,8 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
   const client = factory.client();
   let failed = false;
   for (const manifest of manifests) {
+    // What is being done to this object, for the error message if it fails.
+    let doing = 'retrieving current configuration of';
     try {
       const info = await resolveManifest(client.discovery, manifest);
       if (flags.serverSide) {
@@ -75,17 +77,8 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
       const options = { dryRun: dryRun === 'server', fieldManager: 'kubectl-client-side-apply' };
       if (!plan.current) {
         let created = plan.modified;
-        if (dryRun !== 'client') {
-          try {
-            created = await client.create(info, plan.namespace, plan.modified, options);
-          } catch (err) {
-            // An unreachable server fails every object alike: say it once, like kubectl.
-            if (err instanceof ConnectionError) throw err;
-            io.err(`${operationError(err, 'creating', manifest.source)}\n`);
-            failed = true;
-            continue;
-          }
-        }
+        doing = 'creating';
+        if (dryRun !== 'client') created = await client.create(info, plan.namespace, plan.modified, options);
         printOperation(info, created, 'created', dryRun, flags.output);
         continue;
       }
@@ -100,22 +93,15 @@ export async function runApply(factory: Factory, _args: string[], flags: Flags):
         continue;
       }
       let result = applyMergePatch(plan.current, patch) as KubeObject;
+      doing = 'patching';
       if (dryRun !== 'client') {
-        try {
-          result = await client.patch(info, plan.namespace, plan.name, 'merge', patch, options);
-        } catch (err) {
-          // An unreachable server fails every object alike: say it once, like kubectl.
-          if (err instanceof ConnectionError) throw err;
-          io.err(`${operationError(err, 'patching', manifest.source)}\n`);
-          failed = true;
-          continue;
-        }
+        result = await client.patch(info, plan.namespace, plan.name, 'merge', patch, options);
       }
       printOperation(info, result, 'configured', dryRun, flags.output);
     } catch (err) {
       // An unreachable server fails every object alike: say it once, like kubectl.
       if (err instanceof ConnectionError) throw err;
-      io.err(`${operationError(err, 'retrieving current configuration of', manifest.source)}\n`);
+      io.err(`${operationError(err, doing, manifest.source)}\n`);
       failed = true;
     }
   }
