@@ -40,6 +40,13 @@ export interface NodeSettings {
   compactionKeepEntries: number;
   maxSizePerMsgBytes: number;
   maxInflightMsgs: number;
+  /**
+   * Who sends a Ready's messages before its fsync. 'leader': a leader does, as etcd's leader
+   * does (Raft thesis 10.2.1): it counts its own entries at append time, so a quorum of
+   * followers alone can commit them; followers and candidates persist first. 'anyone' is a
+   * deliberate bug for tests (a vote or an ack then promises what a crash can take back).
+   */
+  sendBeforeSync?: 'never' | 'leader' | 'anyone';
   testingBugs?: TestingBugs;
 }
 
@@ -98,6 +105,8 @@ export class SimNode {
   stopped = false;
   private inbox: InboxItem[] = [];
   private pendingReady: Ready | null = null;
+  /** Readys whose messages a leader already sent before their fsync. */
+  private readonly sentEarly = new WeakSet<Ready>();
   private busyUntil = 0;
   /** Client requests proposed here that this incarnation answers when it applies them. */
   private readonly waiters = new Set<string>();
@@ -295,6 +304,11 @@ export class SimNode {
     while (this.pendingReady === null && raw.hasReady()) {
       const ready = raw.ready();
       this.persist(ready);
+      const early = this.settings.sendBeforeSync ?? 'never';
+      if (early === 'anyone' || (early === 'leader' && this.role === 'leader')) {
+        for (const message of ready.messages) this.hooks.send(this.id, message);
+        this.sentEarly.add(ready);
+      }
       if (ready.mustSync && this.hooks.crashPoint(this.id, ready, false)) {
         this.crash();
         return;
@@ -370,7 +384,9 @@ export class SimNode {
         return;
       }
     }
-    for (const message of ready.messages) this.hooks.send(this.id, message);
+    if (!this.sentEarly.delete(ready)) {
+      for (const message of ready.messages) this.hooks.send(this.id, message);
+    }
     if (ready.snapshot !== undefined) {
       this.kv.restore(ready.snapshot.metadata.index, ready.snapshot.data);
       this.confState = ready.snapshot.metadata.confState;

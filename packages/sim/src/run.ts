@@ -53,6 +53,8 @@ export interface FaultProfile {
   maxSizePerMsgBytes: number;
   maxInflightMsgs: number;
   workload: WorkloadOptions;
+  /** Leaders send before their fsync (etcd's leader does); see NodeSettings. */
+  leaderSendsBeforeSync: boolean;
 }
 
 /** Options of {@link runSeed}. */
@@ -68,6 +70,8 @@ export interface RunOptions {
   profile?: Partial<FaultProfile>;
   /** FOR TESTS ONLY: clients read from any node's local state (stale reads), see WorkloadOptions. */
   unsafeLocalReads?: boolean;
+  /** FOR TESTS ONLY: every node, not only a leader, sends before its fsync (acks what it may lose). */
+  unsafeSendBeforeSync?: boolean;
   /** Skip the liveness phase (bug hunts that only look for safety violations). */
   skipLiveness?: boolean;
   /** Invariant checks to skip (to show that a bug also breaks a deeper property). */
@@ -157,6 +161,8 @@ export function chooseProfile(seed: number): FaultProfile {
       casRatio: 0.3,
       readIndexRatio: prng.pick([0, 0.5, 1]),
     },
+    // Drawn last so that adding it left every earlier choice of each seed as it was.
+    leaderSendsBeforeSync: on(),
   };
 }
 
@@ -267,6 +273,11 @@ export function runSeed(options: RunOptions): RunResult {
         compactionKeepEntries: 5,
         maxSizePerMsgBytes: profile.maxSizePerMsgBytes,
         maxInflightMsgs: profile.maxInflightMsgs,
+        sendBeforeSync: options.unsafeSendBeforeSync
+          ? 'anyone'
+          : profile.leaderSendsBeforeSync
+            ? 'leader'
+            : 'never',
         ...(options.testingBugs === undefined ? {} : { testingBugs: options.testingBugs }),
       },
     });

@@ -90,7 +90,8 @@ function consensusError(code: ConsensusErrorCode, message: string): ConsensusErr
  * The Raft driver: runs the pure RawNode with real timers and I/O and implements {@link Consensus}.
  *
  * The loop handles one Ready at a time, in the order the Ready contract requires:
- * persist (one synced LevelDB batch: hard state + entries [+ snapshot metadata]) → send messages →
+ * persist (one synced LevelDB batch: hard state + entries [+ snapshot metadata]) → send messages
+ * (a leader sends first, in parallel with its fsync) →
  * apply snapshot and committed entries → advance. While a batch is being fsynced, proposals and
  * messages keep arriving and are stepped into Raft, so the next Ready carries all of them: one
  * fsync serves many proposals (group commit).
@@ -303,6 +304,13 @@ export class RaftNode implements Consensus {
     }
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
 
+    // A leader sends before its own fsync, so followers write in parallel with it (Raft thesis
+    // 10.2.1; etcd's leader does the same). Raft counts the leader's entries as its own ack at
+    // append time, so a quorum of followers alone can commit them. Anyone else must persist
+    // first: a vote or an append acknowledgement promises state that has to be on disk.
+    const sendFirst = this.leaderId === this.memberId;
+    if (sendFirst) for (const message of rd.messages) this.sendMessage(message);
+
     const started = performance.now();
     const persist: Parameters<RaftLogStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) persist.hardState = rd.hardState;
@@ -311,7 +319,7 @@ export class RaftNode implements Consensus {
     if (rd.mustSync) this.metrics.walFsyncDurationSeconds.observe((performance.now() - started) / 1000);
 
     // Only now that the state above is durable may anything that promises it leave.
-    for (const message of rd.messages) this.sendMessage(message);
+    if (!sendFirst) for (const message of rd.messages) this.sendMessage(message);
 
     for (const readState of rd.readStates) this.onReadState(readState.index, readState.context);
 
