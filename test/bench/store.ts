@@ -1,6 +1,6 @@
 /**
- * Store benchmark: a 3-member Navarch store, then a 3-member etcd 3.4.23, each on loopback, driven by
- * the same grpc-js client code. Prints one table (throughput, p50, p99, and the Navarch/etcd ratio
+ * Store benchmark: a 3-member Navarch store and a 3-member etcd 3.4.23 side by side on loopback,
+ * driven by the same grpc-js client code, each measurement on one and then at once on the other. Prints one table (throughput, p50, p99, and the Navarch/etcd ratio
  * per row) and RSS per member. Floors: throughput ratio >= 0.5, p99 <= 2x etcd.
  *
  *   npx tsx test/bench/store.ts            (needs `npx tsc -b` first: it spawns packages/navarch/dist)
@@ -8,6 +8,7 @@
  * Bounded: every phase stops at its operation count or its time budget, whichever comes first.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../packages/store/src/index.js';
 import { type Cluster, type ClusterKind, etcdctl, startCluster } from '../compat/helpers/cluster.js';
@@ -17,6 +18,8 @@ interface Row {
   opsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** etcdctl's own verdict, for the check perf row. */
+  verdict?: string;
 }
 
 type Unary = (
@@ -144,20 +147,35 @@ async function perfLoad(cluster: Cluster): Promise<Row> {
     timeoutMs: 180_000,
     withStderr: true,
   }).catch((err: Error) => err.message);
-  const throughput = Number(output.match(/Throughput is (\d+) writes\/s/)?.[1] ?? Number.NaN);
+  // etcdctl 3.4 prints "PASS: Throughput is N writes/s" or "FAIL: Throughput too low: N writes/s".
+  const throughput = Number(output.match(/Throughput (?:is|too low:) (\d+) writes\/s/)?.[1] ?? Number.NaN);
   // etcdctl prints the slowest request and the stddev; report the slowest as the tail.
   const slowest =
     Number(output.match(/Slowest request took(?: too long:)? ([\d.]+)s/)?.[1] ?? Number.NaN) * 1000;
-  const pass = /PASS: Throughput/.test(output) ? 'PASS' : 'FAIL';
+  const failures = [...output.matchAll(/^FAIL: (\w+)/gm)].map((m) => m[1]);
+  const verdict = /^PASS: Throughput/m.test(output)
+    ? failures.length === 0
+      ? 'PASS'
+      : `FAIL ${failures.join('+')}`
+    : `FAIL ${failures.join('+') || 'no result'}`;
   return {
-    name: `etcdctl check perf --load=l (${pass})`,
+    name: 'etcdctl check perf --load=l',
+    verdict,
     opsPerSecond: throughput,
     p50Ms: Number.NaN,
     p99Ms: slowest,
   };
 }
 
-async function benchmark(kind: ClusterKind): Promise<{ rows: Row[]; rss: number[] }> {
+interface Target {
+  kind: ClusterKind;
+  cluster: Cluster;
+  channels: grpc.Client[];
+  maintenance: grpc.Client[];
+  leader: grpc.Client;
+}
+
+async function startTarget(kind: ClusterKind): Promise<Target> {
   console.error(`starting a 3-member ${kind} cluster...`);
   const cluster = await startCluster(kind, 3);
   const { clients: ctors } = loadEtcdServices();
@@ -165,57 +183,106 @@ async function benchmark(kind: ClusterKind): Promise<{ rows: Row[]; rss: number[
   const maintenance = cluster.members.map(
     (m) => new ctors.Maintenance(m.endpoint, grpc.credentials.createInsecure()),
   );
-  try {
-    const statuses = await Promise.all(
-      maintenance.map((c) => unary<{ leader: string; header: { member_id: string } }>(c, 'Status', {})),
-    );
-    const leaderIndex = Math.max(
-      0,
-      statuses.findIndex((s) => s.leader === s.header.member_id),
-    );
-    const leader = channels[leaderIndex]!;
-    const value = Buffer.alloc(256, 'x');
-    const rows: Row[] = [];
-    console.error(`${kind}: sequential put`);
-    rows.push(
-      await drive('sequential put (1 client, 256 B)', 1, 2000, 15_000, (i) =>
-        unary(leader, 'Put', { key: Buffer.from(`bench/seq/${i}`), value }),
+  const statuses = await Promise.all(
+    maintenance.map((c) => unary<{ leader: string; header: { member_id: string } }>(c, 'Status', {})),
+  );
+  const leaderIndex = Math.max(
+    0,
+    statuses.findIndex((s) => s.leader === s.header.member_id),
+  );
+  return { kind, cluster, channels, maintenance, leader: channels[leaderIndex]! };
+}
+
+async function stopTarget(target: Target): Promise<void> {
+  for (const c of [...target.channels, ...target.maintenance]) c.close();
+  await target.cluster.stop();
+}
+
+const value = Buffer.alloc(256, 'x');
+
+/** The measurements, in order; each runs on one system, then at once on the other. */
+const steps: { label: string; run: (t: Target) => Promise<Row> }[] = [
+  {
+    label: 'sequential put',
+    run: (t) =>
+      drive('sequential put (1 client, 256 B)', 1, 2000, 15_000, (i) =>
+        unary(t.leader, 'Put', { key: Buffer.from(`bench/seq/${i}`), value }),
       ),
-    );
-    console.error(`${kind}: concurrent put`);
-    rows.push(
-      await drive('concurrent put (128 in flight)', 128, 20_000, 20_000, (i) =>
-        unary(channels[i % 3]!, 'Put', { key: Buffer.from(`bench/con/${i % 1000}`), value }),
+  },
+  {
+    label: 'concurrent put',
+    run: (t) =>
+      drive('concurrent put (128 in flight)', 128, 20_000, 20_000, (i) =>
+        unary(t.channels[i % 3]!, 'Put', { key: Buffer.from(`bench/con/${i % 1000}`), value }),
       ),
-    );
-    console.error(`${kind}: linearizable get`);
-    rows.push(
-      await drive('linearizable get (64 in flight)', 64, 20_000, 15_000, (i) =>
-        unary(channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`) }),
+  },
+  {
+    label: 'linearizable get',
+    run: (t) =>
+      drive('linearizable get (64 in flight)', 64, 20_000, 15_000, (i) =>
+        unary(t.channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`) }),
       ),
-    );
-    console.error(`${kind}: serializable get`);
-    rows.push(
-      await drive('serializable get (64 in flight)', 64, 40_000, 15_000, (i) =>
-        unary(channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`), serializable: true }),
+  },
+  {
+    label: 'serializable get',
+    run: (t) =>
+      drive('serializable get (64 in flight)', 64, 40_000, 15_000, (i) =>
+        unary(t.channels[i % 3]!, 'Range', { key: Buffer.from(`bench/con/${i % 1000}`), serializable: true }),
       ),
-    );
-    console.error(`${kind}: watch latency`);
-    rows.push(
-      await watchLatency(
-        cluster.members.map((m) => m.endpoint),
-        leader,
+  },
+  {
+    label: 'watch latency',
+    run: (t) =>
+      watchLatency(
+        t.cluster.members.map((m) => m.endpoint),
+        t.leader,
         100,
         200,
       ),
-    );
-    console.error(`${kind}: etcdctl check perf --load=l`);
-    rows.push(await perfLoad(cluster));
-    const rss = cluster.members.map((m) => rssMiB(m.child.pid));
-    return { rows, rss };
+  },
+  { label: 'etcdctl check perf --load=l', run: (t) => perfLoad(t.cluster) },
+];
+
+/**
+ * Both clusters run side by side and each measurement runs on one, then straight away on the
+ * other: on a shared machine, background load then falls on both alike (measuring one system
+ * for minutes and then the other compared two different machines).
+ */
+async function benchmarkBoth(): Promise<{ navarch: Row[]; etcd: Row[]; rss: Record<ClusterKind, number[]> }> {
+  const targets: Target[] = [];
+  try {
+    targets.push(await startTarget('navarch'));
+    targets.push(await startTarget('etcd'));
+    const [nav, etc] = targets as [Target, Target];
+    // Warm-up, on both alike: a Node.js member runs its code interpreted until V8 has seen it
+    // often enough to compile it, which a server that has run for a minute has long done.
+    for (const t of targets) {
+      console.error(`${t.kind}: warm-up`);
+      await drive('warm-up put', 32, 3000, 5000, (i) =>
+        unary(t.channels[i % 3]!, 'Put', { key: Buffer.from(`bench/warm/${i % 100}`), value }),
+      );
+      await drive('warm-up get', 32, 3000, 5000, (i) =>
+        unary(t.channels[i % 3]!, 'Range', { key: Buffer.from(`bench/warm/${i % 100}`) }),
+      );
+    }
+    const navarchRows: Row[] = [];
+    const etcdRows: Row[] = [];
+    for (const step of steps) {
+      console.error(`navarch: ${step.label}`);
+      navarchRows.push(await step.run(nav));
+      console.error(`etcd: ${step.label}`);
+      etcdRows.push(await step.run(etc));
+    }
+    return {
+      navarch: navarchRows,
+      etcd: etcdRows,
+      rss: {
+        navarch: nav.cluster.members.map((m) => rssMiB(m.child.pid)),
+        etcd: etc.cluster.members.map((m) => rssMiB(m.child.pid)),
+      },
+    };
   } finally {
-    for (const c of [...channels, ...maintenance]) c.close();
-    await cluster.stop();
+    for (const t of targets) await stopTarget(t);
   }
 }
 
@@ -223,8 +290,10 @@ function format(n: number, digits = 1): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-const navarch = await benchmark('navarch');
-const etcd = await benchmark('etcd');
+const loadBefore = loadavg()[0]!;
+const both = await benchmarkBoth();
+const navarch = { rows: both.navarch, rss: both.rss.navarch };
+const etcd = { rows: both.etcd, rss: both.rss.etcd };
 const header = [
   'benchmark',
   'navarch ops/s',
@@ -243,7 +312,7 @@ const lines = navarch.rows.map((row, i) => {
   const p99Ratio = row.p99Ms / other.p99Ms;
   const ok = (!Number.isFinite(opsRatio) || opsRatio >= 0.5) && (!Number.isFinite(p99Ratio) || p99Ratio <= 2);
   return [
-    row.name,
+    row.verdict === undefined ? row.name : `${row.name} (navarch ${row.verdict}, etcd ${other.verdict})`,
     format(row.opsPerSecond, 0),
     format(row.p50Ms, 2),
     format(row.p99Ms, 2),
@@ -273,4 +342,5 @@ const print = (cells: string[]): void =>
 print(header);
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const line of lines) print(line);
+console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
 process.exit(0);

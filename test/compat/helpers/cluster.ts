@@ -166,6 +166,10 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
       `--initial-cluster=${cluster.join(',')}`,
       `--initial-cluster-state=${state}`,
       `--initial-cluster-token=${token}`,
+      // For investigations: metrics on the client port + 5000 (NAVARCH_COMPAT_METRICS=1).
+      ...(process.env.NAVARCH_COMPAT_METRICS === '1' && kind === 'navarch'
+        ? [`--listen-metrics-urls=http://127.0.0.1:${clientPort + 5000}`]
+        : []),
     ];
     const log = openSync(logFile, 'a');
     const child = spawn(file, args, { stdio: ['ignore', log, log], env: { ...process.env } });
