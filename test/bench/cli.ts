@@ -4,14 +4,17 @@
  * (goal ratio <= 1.0, floor <= 1.5), and the median start-up of `navctl version --client`
  * (goal <= 120 ms), with a Node.js process loading a one-line module as the floor. Wall and CPU
  * (user + system) times are both reported: on a loaded machine the CPU time is the stable figure.
+ * navctl runs as installed: the package's `bin` (dist/navctl.cjs); `node dist/navctl.mjs` (the ES
+ * module entry) is timed too, for reference. Each tool's warm-up run fills its cache (kubectl's
+ * discovery cache, navctl's compile cache) in the benchmark's own HOME.
  *
  * Runs alternate between the tools so that background load hits both alike. BENCH_RUNS sets the
  * number of timed runs per command (default 15); BENCH_PODS the number of pods (default 200).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   KubeClient,
   loadKubeconfig,
@@ -67,8 +70,12 @@ function medians(samples: Sample[]): { wallMs: number; cpuMs: number } {
 }
 
 async function main(): Promise<void> {
-  const dist = join(repoRoot, 'packages/cli/dist/navctl.mjs');
+  const cliPackage = JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as {
+    bin: { navctl: string };
+  };
+  const dist = join(repoRoot, 'packages/cli', cliPackage.bin.navctl);
   const bundle = existsSync(dist) ? dist : await bundleNavctl();
+  const esmEntry = join(dirname(bundle), 'navctl.mjs');
   console.log(`navctl bundle: ${bundle}`);
   const cluster = await startCluster();
   try {
@@ -109,9 +116,11 @@ async function main(): Promise<void> {
     timeRun(process.execPath, [bundle, 'get', 'pods', '-A'], env);
     const ours: Sample[] = [];
     const theirs: Sample[] = [];
+    const esm: Sample[] = [];
     for (let i = 0; i < runs; i++) {
       ours.push(timeRun(process.execPath, [bundle, 'get', 'pods', '-A'], env));
       theirs.push(timeRun('/usr/bin/kubectl', ['get', 'pods', '-A'], env));
+      esm.push(timeRun(process.execPath, [esmEntry, 'get', 'pods', '-A'], env));
     }
     // The floor of any Node.js CLI: a process that loads a one-line ES module.
     const trivial = join(home, 'trivial.mjs');
@@ -131,12 +140,14 @@ async function main(): Promise<void> {
       getPodsAllNamespaces: get,
       wallRatio: Number((get.navctl.wallMs / get.kubectl.wallMs).toFixed(2)),
       cpuRatio: Number((get.navctl.cpuMs / get.kubectl.cpuMs).toFixed(2)),
+      getPodsEsmEntry: medians(esm),
       versionClient: medians(startup),
       nodeTrivialModule: medians(floor),
     };
     const line = (s: { wallMs: number; cpuMs: number }) => `wall ${s.wallMs} ms, cpu ${s.cpuMs} ms`;
     console.log(`navctl  get pods -A (${podCount} pods): median ${line(get.navctl)}`);
     console.log(`kubectl get pods -A (${podCount} pods): median ${line(get.kubectl)}`);
+    console.log(`navctl.mjs get pods -A (ES module entry): median ${line(summary.getPodsEsmEntry)}`);
     console.log(
       `ratio navctl/kubectl: wall ${summary.wallRatio}, cpu ${summary.cpuRatio} (goal <= 1.0, floor <= 1.5)`,
     );

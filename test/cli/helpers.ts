@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleNavctl as bundle } from '../../packages/cli/scripts/bundle.mjs';
 
 /** Repository root. */
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -15,26 +15,19 @@ export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '.
 /** The tutorial manifests every Navarch build must accept. */
 export const manifestsDir = resolve(repoRoot, '../shared/manifests');
 
-/** Bundles packages/cli/src/main.ts (workspace packages from source) into a temp file; returns its path. */
+/**
+ * Bundles navctl as `npm run bundle -w @navarch/cli` does (packages/cli/scripts/bundle.mjs), with
+ * the workspace packages from source, into a temp directory; returns the executable's path.
+ */
 export async function bundleNavctl(): Promise<string> {
-  const outfile = join(mkdtempSync(join(tmpdir(), 'navctl-bundle-')), 'navctl.mjs');
-  await build({
-    entryPoints: [join(repoRoot, 'packages/cli/src/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'silent',
+  const outdir = mkdtempSync(join(tmpdir(), 'navctl-bundle-'));
+  return bundle({
+    outdir,
     alias: {
       '@navarch/client': join(repoRoot, 'packages/client/src/index.ts'),
       '@navarch/api': join(repoRoot, 'packages/api/src/index.ts'),
     },
-    banner: {
-      js: "import { createRequire as __navctlCreateRequire } from 'node:module'; const require = __navctlCreateRequire(import.meta.url);",
-    },
   });
-  return outfile;
 }
 
 /** Result of one navctl run. */

@@ -1,11 +1,12 @@
 /**
- * navctl as users run it: the single bundled file, spawned as a process. Exit codes, stdin
- * manifests, `get -w` streaming rows, and failures that print one line and no stack trace.
+ * navctl as users run it: the bundled executable, spawned as a process. Exit codes, stdin
+ * manifests, `get -w` streaming rows, failures that print one line and no stack trace, and the
+ * compile cache.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KubeClient, loadKubeconfig, resolveRestConfig, WELL_KNOWN_RESOURCES } from '@navarch/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type FakeApiServer, startFakeApiServer } from './fake-apiserver.js';
@@ -28,6 +29,14 @@ afterAll(async () => {
 
 test('version --client needs no server and no configuration', async () => {
   expect(await runNavctl(bundle, ['version', '--client'])).toEqual({
+    stdout: 'Client Version: v0.1.0\n',
+    stderr: '',
+    code: 0,
+  });
+});
+
+test('navctl.mjs, the ES module entry, runs the same program', async () => {
+  expect(await runNavctl(join(dirname(bundle), 'navctl.mjs'), ['version', '--client'])).toEqual({
     stdout: 'Client Version: v0.1.0\n',
     stderr: '',
     code: 0,
@@ -110,4 +119,32 @@ test('get -w prints the list, then one row per event with the EVENT column', asy
   }
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   expect(code).toBe(0);
+});
+
+test('the compile cache: written by the first successful run of a verb, then used; a damaged one is replaced', async () => {
+  const cacheHome = mkdtempSync(join(tmpdir(), 'navctl-cache-'));
+  const env = { KUBECONFIG: kubeconfig, XDG_CACHE_HOME: cacheHome };
+  const cacheDir = join(cacheHome, 'navctl');
+  const get = ['get', 'configmaps', '-o', 'name'];
+  const first = await runNavctl(bundle, get, { env });
+  expect(first.code).toBe(0);
+  const files = readdirSync(cacheDir);
+  expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{16}-v[\d.]+-\w+-get\.v8cache$/)]);
+  const file = join(cacheDir, files[0] as string);
+  const inode = statSync(file).ino;
+  // Accepted, so not written again (a rewrite renames a new file into place).
+  expect(await runNavctl(bundle, get, { env })).toEqual(first);
+  expect(statSync(file).ino).toBe(inode);
+  writeFileSync(file, 'not a V8 cache');
+  expect(await runNavctl(bundle, get, { env })).toEqual(first);
+  expect(readFileSync(file).length).toBeGreaterThan(1000);
+  // A failed run caches nothing; caching can be turned off as Node's own is.
+  expect((await runNavctl(bundle, ['describe', 'nope'], { env })).code).toBe(1);
+  const offHome = mkdtempSync(join(tmpdir(), 'navctl-cache-off-'));
+  const off = await runNavctl(bundle, get, {
+    env: { KUBECONFIG: kubeconfig, XDG_CACHE_HOME: offHome, NODE_DISABLE_COMPILE_CACHE: '1' },
+  });
+  expect(off).toEqual(first);
+  expect(readdirSync(cacheDir)).toEqual(files);
+  expect(readdirSync(offHome)).toEqual([]);
 });

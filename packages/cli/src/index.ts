@@ -30,5 +30,5 @@ export {
 } from './printers/output.js';
 export { cellText, labelsText, sortByJsonPath, type TableOptions, tableRows } from './printers/table.js';
 export { formatTable, TAB_MIN_WIDTH, TAB_PADDING, TabWriter } from './printers/tabwriter.js';
-export { buildProgram, runCli } from './program.js';
+export { buildProgram, COMMAND_NAMES, runCli } from './program.js';
 export { NAVCTL_VERSION } from './version.js';

@@ -1,17 +1,10 @@
-#!/usr/bin/env node
 /**
  * navctl: the Navarch command line, spelled like kubectl. Startup is part of the experience: this
  * entry loads nothing but the command tree (program.ts), and each command loads its own code, so
- * `navctl version --client` answers without evaluating the HTTP client, YAML or printers.
+ * `navctl version --client` answers without evaluating the HTTP client, YAML or printers. It is
+ * bundled into dist/navctl-core.cjs, which the executable (launcher.ts) starts.
  */
-import { setFlagsFromString } from 'node:v8';
 import { NAVCTL_VERSION } from './version.js';
-
-// undici parses HTTP with a WebAssembly module. V8 compiles it again with its optimising tier in
-// background threads, and the process cannot exit until that compile ends: measured ~150 ms per
-// command. A CLI makes a few requests, so the baseline (Liftoff) code is enough. It must be set
-// before undici is loaded (the commands load it lazily).
-setFlagsFromString('--liftoff-only');
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

@@ -1,12 +1,11 @@
 /**
- * The HTTP layer: one undici connection pool per API server, TLS from the kubeconfig (CA, client
- * certificate), bearer token, JSON in and out, Kubernetes Status errors as StatusError, network
- * failures as ConnectionError with the kubectl wording.
+ * The HTTP layer: one connection pool per API server (transport.ts), TLS from the kubeconfig (CA,
+ * client certificate), bearer token, JSON in and out, Kubernetes Status errors as StatusError,
+ * network failures as ConnectionError with the kubectl wording.
  */
-import type { Pool } from 'undici';
 import { ConnectionError, type Status, StatusError } from './errors.js';
 import type { RestConfig } from './kubeconfig.js';
-import { PoolClass, undiciRequest } from './undici-internals.js';
+import { bodyText, type TlsOptions, Transport, type TransportResponse } from './transport.js';
 
 /** Query parameters; undefined values are left out. */
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -83,12 +82,13 @@ function synthesisedStatus(httpStatus: number, text: string): Status {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: httpStatus, reason, message };
 }
 
+/** The error's code; a failed connect to a name with several addresses is an AggregateError. */
 function errorCode(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown }; errors?: Array<{ code?: unknown }> };
-  if (typeof e?.code === 'string' && e.code !== 'UND_ERR_SOCKET') return e.code;
+  if (typeof e?.code === 'string') return e.code;
   if (typeof e?.cause?.code === 'string') return e.cause.code;
   if (Array.isArray(e?.errors) && typeof e.errors[0]?.code === 'string') return e.errors[0].code;
-  return typeof e?.code === 'string' ? e.code : '';
+  return '';
 }
 
 /** Turns a network-level failure into a ConnectionError carrying the line kubectl would print. */
@@ -116,7 +116,7 @@ export function connectionError(server: string, err: unknown): ConnectionError {
       },
     );
   }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+  if (code === 'ETIMEDOUT') {
     return new ConnectionError(
       server,
       'timeout',
@@ -142,8 +142,9 @@ export function connectionError(server: string, err: unknown): ConnectionError {
 /** Low-level JSON client for one API server. Reuses connections; call close() when done. */
 export class RestClient {
   readonly config: RestConfig;
-  private readonly pool: Pool;
+  private readonly transport: Transport;
   private readonly headers: Record<string, string>;
+  private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
 
   constructor(config: RestConfig, options: RestClientOptions = {}) {
@@ -151,16 +152,13 @@ export class RestClient {
     const url = new URL(config.server);
     // The pool is keyed by origin; a server URL with a path prefix keeps it in `basePath`.
     this.basePath = url.pathname.replace(/\/+$/, '');
-    const tls: Record<string, unknown> = { rejectUnauthorized: !config.insecureSkipTlsVerify };
+    const tls: TlsOptions = { rejectUnauthorized: !config.insecureSkipTlsVerify };
     if (config.caData !== undefined) tls.ca = config.caData;
     if (config.certData !== undefined) tls.cert = config.certData;
     if (config.keyData !== undefined) tls.key = config.keyData;
     if (config.tlsServerName !== undefined) tls.servername = config.tlsServerName;
-    this.pool = new PoolClass(url.origin, {
-      connect: { ...tls, timeout: options.connectTimeoutMs ?? 10_000 },
-      connections: 8,
-      pipelining: 1,
-    });
+    this.transport = new Transport(url, tls);
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.headers = { 'user-agent': options.userAgent ?? 'navctl/v0.1.0' };
     if (config.token) this.headers.authorization = `Bearer ${config.token}`;
@@ -173,7 +171,7 @@ export class RestClient {
   /** Path prefix of the server URL (usually empty). */
   readonly basePath: string;
 
-  private async send(options: RequestOptions, streaming: boolean) {
+  private async send(options: RequestOptions, streaming: boolean): Promise<TransportResponse> {
     const headers: Record<string, string> = { ...this.headers, accept: options.accept ?? 'application/json' };
     let body: string | undefined;
     if (options.body !== undefined) {
@@ -181,14 +179,17 @@ export class RestClient {
       headers['content-type'] = options.contentType ?? 'application/json';
     }
     try {
-      return await undiciRequest.call(this.pool, {
+      return await this.transport.send({
         method: options.method,
         path: withQuery(this.basePath + options.path, options.query),
         headers,
-        body: body ?? null,
-        signal: options.signal ?? null,
-        headersTimeout: this.requestTimeoutMs,
-        bodyTimeout: streaming ? 0 : this.requestTimeoutMs,
+        ...(body !== undefined ? { body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        limits: {
+          connectTimeoutMs: this.connectTimeoutMs,
+          headersTimeoutMs: this.requestTimeoutMs,
+          bodyIdleTimeoutMs: streaming ? 0 : this.requestTimeoutMs,
+        },
       });
     } catch (err) {
       if ((err as Error)?.name === 'AbortError') throw err;
@@ -212,7 +213,7 @@ export class RestClient {
     const response = await this.send(options, false);
     let text: string;
     try {
-      text = await response.body.text();
+      text = await bodyText(response.body);
     } catch (err) {
       throw connectionError(this.config.server, err);
     }
@@ -240,13 +241,13 @@ export class RestClient {
   async stream(options: RequestOptions): Promise<AsyncIterable<Buffer>> {
     const response = await this.send(options, true);
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      throw await RestClient.failure(response.statusCode, await response.body.text());
+      throw await RestClient.failure(response.statusCode, await bodyText(response.body));
     }
     return response.body as AsyncIterable<Buffer>;
   }
 
   /** Closes pooled connections; open streams are destroyed. */
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.transport.close();
   }
 }
