@@ -47,6 +47,11 @@ export interface NodeSettings {
    * deliberate bug for tests (a vote or an ack then promises what a crash can take back).
    */
   sendBeforeSync?: 'never' | 'leader' | 'anyone';
+  /**
+   * While a Ready's fsync runs, apply its committed entries that are already durable (below its
+   * writes, up to the first configuration change), as the store's driver and etcd do.
+   */
+  applyBeforeSync?: boolean;
   testingBugs?: TestingBugs;
 }
 
@@ -107,6 +112,8 @@ export class SimNode {
   private pendingReady: Ready | null = null;
   /** Readys whose messages a leader already sent before their fsync. */
   private readonly sentEarly = new WeakSet<Ready>();
+  /** Readys some of whose committed entries were applied during their fsync: the rest. */
+  private readonly appliedEarly = new WeakMap<Ready, Entry[]>();
   private busyUntil = 0;
   /** Client requests proposed here that this incarnation answers when it applies them. */
   private readonly waiters = new Set<string>();
@@ -317,6 +324,10 @@ export class SimNode {
         ? this.prng.range(this.settings.fsyncMinTicks, this.settings.fsyncMaxTicks)
         : 0;
       if (latency > 0) {
+        if (this.settings.applyBeforeSync === true && ready.snapshot === undefined) {
+          this.applyDurable(raw, ready);
+          if (this.raw !== raw) return;
+        }
         this.pendingReady = ready;
         this.busyUntil = now + latency;
         return;
@@ -391,7 +402,9 @@ export class SimNode {
       this.kv.restore(ready.snapshot.metadata.index, ready.snapshot.data);
       this.confState = ready.snapshot.metadata.confState;
     }
-    for (const entry of ready.committedEntries) this.apply(raw, entry);
+    const remaining = this.appliedEarly.get(ready);
+    this.appliedEarly.delete(ready);
+    for (const entry of remaining ?? ready.committedEntries) this.apply(raw, entry);
     for (const rs of ready.readStates) {
       const key = decoder.decode(rs.context);
       const command = this.pendingReads.get(key);
@@ -402,6 +415,30 @@ export class SimNode {
     this.serveReads();
     raw.advance(ready);
     this.maybeCompact();
+  }
+
+  /** Applies the leading committed entries of `ready` that are durable on disk (see NodeSettings). */
+  private applyDurable(raw: RawNode, ready: Ready): void {
+    const firstWritten = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+    const durableLast = Math.min(this.disk.durableStorage().lastIndex(), firstWritten - 1);
+    const committed = ready.committedEntries;
+    let n = 0;
+    while (
+      n < committed.length &&
+      committed[n]!.index <= durableLast &&
+      committed[n]!.type !== 'confChange'
+    ) {
+      n += 1;
+    }
+    if (n === 0) return;
+    const hs = ready.hardState;
+    // The checker hears of commits once they are durable; these entries are, so it may hear of
+    // them now (the leader's commit rule is still checked when the whole hard state is synced).
+    if (hs !== undefined) {
+      this.checker.onHardState(this.id, this.incarnation, hs.term, committed[n - 1]!.index, false);
+    }
+    for (let i = 0; i < n; i++) this.apply(raw, committed[i]!);
+    this.appliedEarly.set(ready, committed.slice(n));
   }
 
   private serveReads(): void {

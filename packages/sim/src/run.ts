@@ -55,6 +55,8 @@ export interface FaultProfile {
   workload: WorkloadOptions;
   /** Leaders send before their fsync (etcd's leader does); see NodeSettings. */
   leaderSendsBeforeSync: boolean;
+  /** Durable committed entries are applied during the fsync; see NodeSettings. */
+  applyBeforeSync: boolean;
 }
 
 /** Options of {@link runSeed}. */
@@ -163,6 +165,7 @@ export function chooseProfile(seed: number): FaultProfile {
     },
     // Drawn last so that adding it left every earlier choice of each seed as it was.
     leaderSendsBeforeSync: on(),
+    applyBeforeSync: on(),
   };
 }
 
@@ -278,6 +281,7 @@ export function runSeed(options: RunOptions): RunResult {
           : profile.leaderSendsBeforeSync
             ? 'leader'
             : 'never',
+        applyBeforeSync: profile.applyBeforeSync,
         ...(options.testingBugs === undefined ? {} : { testingBugs: options.testingBugs }),
       },
     });

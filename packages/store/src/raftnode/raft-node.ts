@@ -92,7 +92,7 @@ function consensusError(code: ConsensusErrorCode, message: string): ConsensusErr
  * The loop handles one Ready at a time, in the order the Ready contract requires:
  * persist (one synced LevelDB batch: hard state + entries [+ snapshot metadata]) → send messages
  * (a leader sends first, in parallel with its fsync) →
- * apply snapshot and committed entries → advance. While a batch is being fsynced, proposals and
+ * apply snapshot and committed entries (those already durable here during the fsync) → advance. While a batch is being fsynced, proposals and
  * messages keep arriving and are stepped into Raft, so the next Ready carries all of them: one
  * fsync serves many proposals (group commit).
  */
@@ -315,7 +315,14 @@ export class RaftNode implements Consensus {
     const persist: Parameters<RaftLogStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) persist.hardState = rd.hardState;
     if (rd.snapshot) persist.snapshot = rd.snapshot;
-    await this.storage.save(persist, rd.mustSync);
+    const saved = this.storage.save(persist, rd.mustSync);
+
+    // While the fsync runs, apply the committed entries that are already durable here (as etcd
+    // applies in parallel with its WAL write): they are committed, so on a quorum's disks, and
+    // below this Ready's writes, so nothing in them is being replaced. The rest wait for the fsync.
+    const applyLater = rd.snapshot ? rd.committedEntries : this.applyDurable(rd.committedEntries, rd.entries);
+
+    await saved;
     if (rd.mustSync) this.metrics.walFsyncDurationSeconds.observe((performance.now() - started) / 1000);
 
     // Only now that the state above is durable may anything that promises it leave.
@@ -323,11 +330,7 @@ export class RaftNode implements Consensus {
 
     for (const readState of rd.readStates) this.onReadState(readState.index, readState.context);
 
-    if (rd.committedEntries.length > 0) {
-      const applyStarted = performance.now();
-      this.applyEntries(rd.committedEntries);
-      this.metrics.backendCommitDurationSeconds.observe((performance.now() - applyStarted) / 1000);
-    }
+    if (applyLater.length > 0) this.applyTimed(applyLater);
     this.rawNode.advance(rd);
     this.releaseReads();
   }
@@ -464,6 +467,31 @@ export class RaftNode implements Consensus {
   }
 
   // ---------------------------------------------------------------- apply
+
+  /**
+   * Applies the leading committed entries that are durable in this member's log: below the first
+   * entry `writing` puts there, and before any configuration change (which changes Raft's own
+   * state, so it keeps the strict order). Returns the entries left for after the write.
+   */
+  private applyDurable(committed: Entry[], writing: Entry[]): Entry[] {
+    const firstWritten = writing[0]?.index ?? Number.POSITIVE_INFINITY;
+    const durableLast = Math.min(this.storage.lastIndex(), firstWritten - 1);
+    let n = 0;
+    while (n < committed.length) {
+      const entry = committed[n]!;
+      if (entry.index > durableLast || entry.type === 'confChange') break;
+      n += 1;
+    }
+    if (n === 0) return committed;
+    this.applyTimed(n === committed.length ? committed : committed.slice(0, n));
+    return committed.slice(n);
+  }
+
+  private applyTimed(entries: Entry[]): void {
+    const applyStarted = performance.now();
+    this.applyEntries(entries);
+    this.metrics.backendCommitDurationSeconds.observe((performance.now() - applyStarted) / 1000);
+  }
 
   private applyEntries(entries: Entry[]): void {
     for (const entry of entries) {
