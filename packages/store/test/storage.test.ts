@@ -82,6 +82,29 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
     expect(again.initialState().confState).toEqual({ voters: [1, 2], learners: [] });
   });
 
+  it('keeps the log whole when a save overlaps a compaction (whichever the caller awaits first)', async () => {
+    for (const compactFirst of [true, false]) {
+      const { db, dir } = await database();
+      const storage = await RaftLogStorage.open(db, { voters: [1], learners: [] });
+      await storage.save({ entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 10 } }, true);
+      const compaction = storage.compact(6, { voters: [1], learners: [] });
+      const save = storage.save({ entries: entries(11, 14, 1) }, true);
+      if (compactFirst) {
+        await compaction;
+        await save;
+      } else {
+        await save;
+        await compaction;
+      }
+      expect(storage.firstIndex()).toBe(7);
+      expect(storage.lastIndex()).toBe(14);
+      const data = storage.entries(7, 15, Number.MAX_SAFE_INTEGER).map((e) => Buffer.from(e.data).toString());
+      expect(data).toEqual(['e7t1', 'e8t1', 'e9t1', 'e10t1', 'e11t1', 'e12t1', 'e13t1', 'e14t1']);
+      const again = await reopen(db, dir);
+      expect([again.firstIndex(), again.lastIndex()]).toEqual([7, 14]);
+    }
+  });
+
   it('replaces the log with an installed snapshot', async () => {
     const { db, dir } = await database();
     const storage = await RaftLogStorage.open(db);

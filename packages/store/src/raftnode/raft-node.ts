@@ -141,7 +141,8 @@ export class RaftNode implements Consensus {
   private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
   private readCounter = 0;
   private removed = false;
-  private compacting = false;
+  /** The log compaction running in the background, if any (see maybeCompact). */
+  private compaction: Promise<void> | null = null;
 
   constructor(options: RaftNodeOptions) {
     this.options = options;
@@ -226,8 +227,10 @@ export class RaftNode implements Consensus {
     const err = consensusError(ConsensusErrorCode.Stopped, 'etcdserver: server stopped');
     this.failEverything(err);
     await this.transport.stop();
-    // Let an in-flight Ready finish its disk write before the caller closes the database.
+    // Let an in-flight Ready and compaction finish their disk writes before the caller closes the
+    // database.
     await this.idle;
+    await this.compaction;
   }
 
   private failEverything(err: Error): void {
@@ -274,7 +277,7 @@ export class RaftNode implements Consensus {
       while (!this.stopped && this.rawNode.hasReady()) {
         await this.handleReady(this.rawNode.ready());
       }
-      if (!this.stopped) await this.maybeCompact();
+      if (!this.stopped) this.maybeCompact();
     } catch (err) {
       this.fatal(err);
     } finally {
@@ -302,6 +305,8 @@ export class RaftNode implements Consensus {
       this.commitIndex = rd.hardState.commit;
       this.metrics.proposalsCommitted.set(rd.hardState.commit);
     }
+    // A snapshot replaces the log a compaction would trim: let a running one finish first.
+    if (rd.snapshot && this.compaction) await this.compaction;
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
 
     // A leader sends before its own fsync, so followers write in parallel with it (Raft thesis
@@ -445,25 +450,36 @@ export class RaftNode implements Consensus {
    * Every `snapshotCount` applied entries: make the state machine durable, then drop the log up
    * to `applied - snapshotCatchUpEntries` (the state machine itself is the snapshot).
    */
-  private async maybeCompact(): Promise<void> {
-    if (this.compacting) return;
+  /**
+   * Every --snapshot-count applied entries, makes the state machine durable and drops the log below
+   * it. Runs in the background: Readys keep flowing meanwhile (the storage keeps its in-memory log
+   * consistent when a compaction and a save overlap), so the flush and the large delete batch add
+   * no pause to client requests. At most one runs at a time.
+   */
+  private maybeCompact(): void {
+    if (this.compaction !== null) return;
     const snapshotIndex = this.storage.firstIndex() - 1;
     if (this.appliedIndex - snapshotIndex < this.options.snapshotCount) return;
-    this.compacting = true;
-    try {
-      const durable = await this.stateMachine.flush();
-      const compactIndex = Math.min(durable, this.appliedIndex) - this.snapshotCatchUpEntries;
-      if (compactIndex <= snapshotIndex) return;
-      await this.storage.compact(compactIndex, this.confStateAt(compactIndex));
-      this.confHistory = [
-        { index: compactIndex, confState: this.confStateAt(compactIndex) },
-        ...this.confHistory.filter((item) => item.index > compactIndex),
-      ];
-      this.metrics.snapshotsTaken.inc();
-      this.logger.info({ compactIndex, applied: this.appliedIndex }, 'compacted raft log');
-    } finally {
-      this.compacting = false;
-    }
+    this.compaction = this.compact(snapshotIndex)
+      .catch((err: unknown) => this.fatal(err))
+      .finally(() => {
+        this.compaction = null;
+      });
+  }
+
+  private async compact(snapshotIndex: number): Promise<void> {
+    const durable = await this.stateMachine.flush();
+    if (this.stopped) return;
+    const compactIndex = Math.min(durable, this.appliedIndex) - this.snapshotCatchUpEntries;
+    if (compactIndex <= snapshotIndex || compactIndex <= this.storage.firstIndex() - 1) return;
+    const confState = this.confStateAt(compactIndex);
+    await this.storage.compact(compactIndex, confState);
+    this.confHistory = [
+      { index: compactIndex, confState },
+      ...this.confHistory.filter((item) => item.index > compactIndex),
+    ];
+    this.metrics.snapshotsTaken.inc();
+    this.logger.info({ compactIndex, applied: this.appliedIndex }, 'compacted raft log');
   }
 
   // ---------------------------------------------------------------- apply

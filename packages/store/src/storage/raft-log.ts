@@ -238,6 +238,10 @@ export class RaftLogStorage implements Storage {
       ];
     }
     if (entries.length > 0) {
+      // A compaction may have trimmed the front of the log during the write: place the entries
+      // by index against the log as it is now.
+      position = entries[0]!.index - this.ents[0]!.index;
+      if (position < 1) throw corrupt(`appended entry ${entries[0]!.index} is below the compacted log`);
       this.ents.length = position;
       for (const entry of entries) this.ents.push(entry);
     }
@@ -264,10 +268,13 @@ export class RaftLogStorage implements Storage {
     ];
     for (let i = offset + 1; i <= index; i++) operations.push({ type: 'del', key: entryKey(i) });
     await this.sublevel.batch(operations, { sync: false });
-    const position = index - offset;
+    // Saves may have appended meanwhile (never below `index`: it is applied, so committed), so
+    // trim by index against the log as it is now.
+    const current = this.ents[0]!.index;
+    if (current >= index) return; // a snapshot installed meanwhile already covers it
     this.ents = [
       { term: metadata.term, index, type: 'normal', data: new Uint8Array(0) },
-      ...this.ents.slice(position + 1),
+      ...this.ents.slice(index - current + 1),
     ];
     this.snapshotMetadata = metadata;
   }
