@@ -143,11 +143,21 @@ export class RawNode {
    * once that it cannot be accepted (no leader, leader transfer in progress, uncommitted size limit).
    */
   propose(data: Uint8Array): void {
+    this.proposeBatch([data]);
+  }
+
+  /**
+   * Proposes several entries in one message: they are appended together and replicated in one
+   * AppendEntries per follower (and a follower forwards them to the leader as one message). All
+   * are accepted or all are dropped (ErrProposalDropped).
+   */
+  proposeBatch(data: Uint8Array[]): void {
+    if (data.length === 0) return;
     this.raft.stepLocalRequest(
       newMessage({
         type: MessageType.Prop,
         from: this.raft.id,
-        entries: [{ term: 0, index: 0, type: 'normal', data }],
+        entries: data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })),
       }),
     );
   }

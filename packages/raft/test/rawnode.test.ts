@@ -137,6 +137,39 @@ describe('config', () => {
   });
 });
 
+describe('proposeBatch', () => {
+  it('appends the entries together and sends them in one AppendEntries per follower', () => {
+    const storage = MemoryStorage.withConfState({ voters: [1, 2, 3], learners: [] });
+    const node = new RawNode(config(storage, { preVote: false }));
+    const handle = () => {
+      const rd = node.ready();
+      storage.append(rd.entries);
+      if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+      node.advance(rd);
+      return rd;
+    };
+    while (node.hasReady()) handle();
+    node.campaign();
+    const term = handle().hardState!.term;
+    node.step(newMessage({ type: MessageType.VoteResp, from: 2, to: 1, term }));
+    expect(node.status().softState.role).toBe('leader');
+    while (node.hasReady()) handle();
+    // The followers acknowledge the leader's first (empty) entry, so they leave probing.
+    const last = node.status().lastIndex;
+    for (const from of [2, 3])
+      node.step(newMessage({ type: MessageType.AppResp, from, to: 1, term, index: last }));
+    while (node.hasReady()) handle();
+    node.proposeBatch([enc('a'), enc('b'), enc('c')]);
+    const rd = handle();
+    expect(rd.entries.map((e) => Buffer.from(e.data).toString())).toEqual(['a', 'b', 'c']);
+    const appends = rd.messages.filter((m) => m.type === MessageType.App);
+    expect(appends.map((m) => [m.to, m.entries.length])).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
+  });
+});
+
 describe('restart from storage', () => {
   it('keeps term, vote, log and commit', () => {
     const net = new Network([1, 2, 3]);

@@ -106,6 +106,8 @@ export class SimNode {
   /** Term and commit of the last hard state this incarnation persisted (or loaded). */
   term = 0;
   commit = 0;
+  /** The highest commit index this incarnation reported to the checker. */
+  private checkedCommit = 0;
   /** True once decommissioned: never restarted again. */
   stopped = false;
   private inbox: InboxItem[] = [];
@@ -146,6 +148,7 @@ export class SimNode {
     const storage = this.disk.storage;
     const snapshot = storage.snapshot();
     const { hardState, confState } = storage.initialState();
+    this.checkedCommit = hardState.commit; // onRestart tells the checker
     this.kv = new KvStateMachine();
     if (snapshot.metadata.index > 0) this.kv.restore(snapshot.metadata.index, snapshot.data);
     this.confState = confState;
@@ -270,8 +273,30 @@ export class SimNode {
     raw.tick();
     const inbox = this.inbox;
     this.inbox = [];
-    for (const item of inbox) this.handleInboxItem(raw, item);
+    // Consecutive client proposals go to Raft as one batch, as the store's driver sends them.
+    let batch: KvCommand[] = [];
+    for (const item of inbox) {
+      if (item.kind === 'propose') {
+        batch.push(item.command);
+        continue;
+      }
+      if (batch.length > 0) this.proposeBatch(raw, batch);
+      batch = [];
+      this.handleInboxItem(raw, item);
+    }
+    if (batch.length > 0) this.proposeBatch(raw, batch);
     this.drainReady(raw, now);
+  }
+
+  private proposeBatch(raw: RawNode, commands: KvCommand[]): void {
+    for (const command of commands) this.waiters.add(waiterKey(command.clientId, command.requestId));
+    try {
+      raw.proposeBatch(commands.map(encodeCommand));
+    } catch (error) {
+      // Refused (no leader, ...): the clients time out and retry, as with a single proposal.
+      if (error instanceof ErrProposalDropped) return;
+      throw error;
+    }
   }
 
   private handleInboxItem(raw: RawNode, item: InboxItem): void {
@@ -312,7 +337,11 @@ export class SimNode {
       const ready = raw.ready();
       this.persist(ready);
       const early = this.settings.sendBeforeSync ?? 'never';
-      if (early === 'anyone' || (early === 'leader' && this.role === 'leader')) {
+      // A single voter commits its entries in the very Ready that writes them: its messages then
+      // announce a commit index that a crash before the fsync takes back, so they wait.
+      const commitDurable =
+        ready.hardState === undefined || ready.hardState.commit <= this.disk.durableStorage().lastIndex();
+      if (early === 'anyone' || (early === 'leader' && this.role === 'leader' && commitDurable)) {
         for (const message of ready.messages) this.hooks.send(this.id, message);
         this.sentEarly.add(ready);
       }
@@ -388,6 +417,7 @@ export class SimNode {
       // that writes it, and a crash before the fsync legitimately takes both back.
       const hs = ready.hardState;
       this.checker.onHardState(this.id, this.incarnation, hs.term, hs.commit, this.role === 'leader');
+      this.checkedCommit = Math.max(this.checkedCommit, hs.commit);
     }
     if (ready.mustSync) {
       if (this.hooks.crashPoint(this.id, ready, true)) {
@@ -434,8 +464,10 @@ export class SimNode {
     const hs = ready.hardState;
     // The checker hears of commits once they are durable; these entries are, so it may hear of
     // them now (the leader's commit rule is still checked when the whole hard state is synced).
-    if (hs !== undefined) {
-      this.checker.onHardState(this.id, this.incarnation, hs.term, committed[n - 1]!.index, false);
+    const early = committed[n - 1]!.index;
+    if (hs !== undefined && early > this.checkedCommit) {
+      this.checker.onHardState(this.id, this.incarnation, hs.term, early, false);
+      this.checkedCommit = early;
     }
     for (let i = 0; i < n; i++) this.apply(raw, committed[i]!);
     this.appliedEarly.set(ready, committed.slice(n));

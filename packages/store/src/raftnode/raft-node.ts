@@ -141,6 +141,8 @@ export class RaftNode implements Consensus {
   private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
   private readCounter = 0;
   private removed = false;
+  /** Client proposals waiting to be stepped into Raft together (see flushProposals). */
+  private proposalQueue: { key: string; data: Uint8Array }[] = [];
   /** The log compaction running in the background, if any (see maybeCompact). */
   private compaction: Promise<void> | null = null;
 
@@ -274,7 +276,9 @@ export class RaftNode implements Consensus {
       done = resolve;
     });
     try {
-      while (!this.stopped && this.rawNode.hasReady()) {
+      while (!this.stopped) {
+        this.flushProposals();
+        if (!this.rawNode.hasReady()) break;
         await this.handleReady(this.rawNode.ready());
       }
       if (!this.stopped) this.maybeCompact();
@@ -284,7 +288,32 @@ export class RaftNode implements Consensus {
       this.processing = false;
       done();
     }
-    if (!this.stopped && this.rawNode.hasReady()) this.schedule();
+    if (!this.stopped && (this.rawNode.hasReady() || this.proposalQueue.length > 0)) this.schedule();
+  }
+
+  /**
+   * Steps every proposal queued since the last call into Raft as one message: one append and one
+   * AppendEntries per follower for the lot, instead of one per request (a follower forwards the
+   * lot to the leader in one message, too).
+   */
+  private flushProposals(): void {
+    if (this.proposalQueue.length === 0) return;
+    const batch = this.proposalQueue;
+    this.proposalQueue = [];
+    try {
+      this.rawNode.proposeBatch(batch.map((p) => p.data));
+    } catch (err) {
+      const error = this.mapProposeError(err);
+      for (const { key } of batch) {
+        const waiter = this.pending.get(key);
+        if (waiter === undefined) continue;
+        this.pending.delete(key);
+        clearTimeout(waiter.timer);
+        this.metrics.proposalsFailed.inc();
+        waiter.reject(error);
+      }
+      this.metrics.proposalsPending.set(this.pending.size);
+    }
   }
 
   private fatal(err: unknown): void {
@@ -313,7 +342,11 @@ export class RaftNode implements Consensus {
     // 10.2.1; etcd's leader does the same). Raft counts the leader's entries as its own ack at
     // append time, so a quorum of followers alone can commit them. Anyone else must persist
     // first: a vote or an append acknowledgement promises state that has to be on disk.
-    const sendFirst = this.leaderId === this.memberId;
+    // Except when this Ready commits entries it is only now writing (a single voter's quorum is
+    // itself): its messages would announce to learners a commit a crash before the fsync undoes.
+    const sendFirst =
+      this.leaderId === this.memberId &&
+      (rd.hardState === undefined || rd.hardState.commit <= this.storage.lastIndex());
     if (sendFirst) for (const message of rd.messages) this.sendMessage(message);
 
     const started = performance.now();
@@ -726,11 +759,8 @@ export class RaftNode implements Consensus {
       throw consensusError(ConsensusErrorCode.RequestTooLarge, 'etcdserver: request is too large');
     const requestId = this.newRequestId();
     const data = encodeRequestEnvelope(this.memberId, requestId, request);
-    return await this.proposeEnvelope(
-      proposalKey(this.memberId, requestId),
-      () => this.rawNode.propose(data),
-      signal,
-    );
+    const key = proposalKey(this.memberId, requestId);
+    return await this.proposeEnvelope(key, () => this.proposalQueue.push({ key, data }), signal);
   }
 
   async readIndex(signal?: AbortSignal): Promise<void> {
