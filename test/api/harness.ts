@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { startCluster } from '../compat/helpers/cluster.js';
 
 /** The repository root (tests spawn the built binary from here). */
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -45,6 +46,7 @@ function killTree(child: ChildProcess): Promise<void> {
 /** A running etcd cluster. */
 export interface EtcdCluster {
   readonly endpoints: string[];
+  readonly pids: number[];
   stop(): Promise<void>;
 }
 
@@ -100,7 +102,7 @@ export async function startEtcd(members: number): Promise<EtcdCluster> {
     await stop();
     throw err;
   }
-  return { endpoints, stop };
+  return { endpoints, pids: children.map((c) => c.pid ?? 0), stop };
 }
 
 /** Polls `check` until it is true (errors count as false) or the deadline passes. */
@@ -143,6 +145,8 @@ export interface ServerOptions {
   readonly backendArgs?: readonly string[];
   readonly dataDir?: string;
   readonly extraArgs?: readonly string[];
+  /** Node.js flags for the server process (profiling: `--cpu-prof --cpu-prof-dir=DIR`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Spawns `node packages/navarch/dist/main.js server` and waits for its ready line. */
@@ -151,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       join(repoRoot, 'packages/navarch/dist/main.js'),
       'server',
       '--data-dir',
@@ -293,11 +298,11 @@ export class ApiClient {
 
   /**
    * Opens a watch and collects events; `next(n)` resolves with the first n events (or rejects
-   * after timeoutMs), `close()` aborts the stream.
+   * after timeoutMs), `close()` aborts the stream. `headers` add to or replace the defaults.
    */
-  async watch(path: string): Promise<WatchStream> {
+  async watch(path: string, headers: Record<string, string> = {}): Promise<WatchStream> {
     const controller = new AbortController();
-    const h: Record<string, string> = { accept: 'application/json' };
+    const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.token) h.authorization = `Bearer ${this.token}`;
     const res = await request(`${this.url}${path}`, {
       method: 'GET',
@@ -398,6 +403,8 @@ export interface BackendInstance {
   readonly remote: boolean;
   /** Extra server flags. */
   readonly serverArgs: string[];
+  /** Processes of a separate store (for RSS and CPU figures); absent when the server embeds it. */
+  readonly pids?: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -420,7 +427,13 @@ export const allBackends: Backend[] = [
     name: 'etcd 3.4 (3 members)',
     start: async () => {
       const etcd = await startEtcd(3);
-      return { endpoints: etcd.endpoints, remote: true, serverArgs: [], stop: () => etcd.stop() };
+      return {
+        endpoints: etcd.endpoints,
+        remote: true,
+        serverArgs: [],
+        pids: etcd.pids,
+        stop: () => etcd.stop(),
+      };
     },
   },
   {
@@ -442,6 +455,25 @@ export const allBackends: Backend[] = [
     },
   },
 ];
+
+/**
+ * A 3-member Navarch store (`navarch store` processes, etcd flag names) that the server reaches
+ * with --datastore-endpoint: the replicated store as the benchmark measures it. Not in
+ * `allBackends`: the suites already cover the store's protocol through the embedded member.
+ */
+export const navarchStoreCluster: Backend = {
+  name: 'Navarch store (3 members)',
+  start: async () => {
+    const cluster = await startCluster('navarch', 3);
+    return {
+      endpoints: cluster.members.map((m) => m.clientUrl),
+      remote: true,
+      serverArgs: [],
+      pids: cluster.members.map((m) => m.child.pid ?? 0),
+      stop: () => cluster.stop(),
+    };
+  },
+};
 
 /**
  * Backends every API suite runs on: both, unless NAVARCH_TEST_EMBEDDED=0 (etcd only). The

@@ -91,6 +91,50 @@ describe.each(backends)('API lifecycle on $name', (backend) => {
     }
   });
 
+  it('sends each event to every watcher, and as Table rows to a kubectl-style watch', async () => {
+    // A namespace of its own: the other watch tests count the configmaps in theirs.
+    const ns = uniqueName('fan');
+    expect((await api.post('/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+    const list = await api.get<{ metadata: { resourceVersion: string } }>(
+      `/api/v1/namespaces/${ns}/configmaps`,
+    );
+    const path = `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`;
+    const plain = [await api.watch(path), await api.watch(path), await api.watch(path)];
+    const table = await api.watch(path, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    try {
+      await api.post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'fan1' }, data: { a: '1' } });
+      await api.patch(
+        `/api/v1/namespaces/${ns}/configmaps/fan1`,
+        { data: { a: '2' } },
+        'application/merge-patch+json',
+      );
+      const received = await Promise.all(plain.map((w) => w.next(2)));
+      expect(received[0]!.map((e) => [e.type, e.object.metadata?.name])).toEqual([
+        ['ADDED', 'fan1'],
+        ['MODIFIED', 'fan1'],
+      ]);
+      expect(received[0]![1]!.object).toMatchObject({
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        data: { a: '2' },
+      });
+      expect(received[1]).toEqual(received[0]);
+      expect(received[2]).toEqual(received[0]);
+      const rows = (await table.next(2)) as unknown as {
+        type: string;
+        object: { kind: string; columnDefinitions: unknown[]; rows: { cells: unknown[] }[] };
+      }[];
+      expect(rows.map((e) => [e.type, e.object.kind, e.object.rows[0]?.cells[0]])).toEqual([
+        ['ADDED', 'Table', 'fan1'],
+        ['MODIFIED', 'Table', 'fan1'],
+      ]);
+      expect(rows[0]!.object.columnDefinitions.length).toBeGreaterThan(0);
+      expect(rows[1]!.object.columnDefinitions).toEqual([]);
+    } finally {
+      for (const w of [...plain, table]) w.close();
+    }
+  });
+
   it('starts a watch without resourceVersion with the current objects, and resumes from a resourceVersion', async () => {
     await api.post(`/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'r1' } });
     const first = await api.watch(`/api/v1/namespaces/${ns}/configmaps?watch=1`);

@@ -25,9 +25,11 @@ export {
   EtcdKvStore,
   type KeyValue,
   type KvStore,
+  prefixEnd,
   type RangeResult,
   type StoreEvent,
   type StoreWatch,
+  storeKeyBytes,
   type TxnResult,
   type WriteOp,
 } from './storage.js';

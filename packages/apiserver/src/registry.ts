@@ -234,10 +234,14 @@ export class Registry {
     return { key, target: 'mod', equals: Number(ns.metadata.resourceVersion) };
   }
 
+  /**
+   * Checks a request body against the URL. The registry owns the body from here on (a freshly
+   * parsed request): create and update copy it per attempt before changing it, so no copy here.
+   */
   private checkBody(r: ResourceInfo, body: unknown, namespace: string | undefined): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw badRequest('the request body must be a JSON object');
-    const obj = structuredClone(body) as KubeObject;
+    const obj = body as KubeObject;
     obj.metadata ??= {};
     if (typeof obj.metadata !== 'object') throw badRequest('metadata must be an object');
     if (obj.kind !== undefined && obj.kind !== r.kind) {

@@ -109,7 +109,8 @@ function toKeyValue(kv: IKeyValue): KeyValue {
   };
 }
 
-function keyBuffer(key: string): Buffer {
+/** The bytes of a store key (every `KvStore` encodes keys this way). */
+export function storeKeyBytes(key: string): Buffer {
   // prefixEnd may produce a latin1 string for a 0xff-terminated prefix; everything else is UTF-8.
   return Buffer.from(key, /[\u0080-\u00ff]$/.test(key) ? 'latin1' : 'utf8');
 }
@@ -138,7 +139,7 @@ export class EtcdKvStore implements KvStore {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.client.kv.range({ key: keyBuffer(key) });
+    const res = await this.client.kv.range({ key: storeKeyBytes(key) });
     const kv = res.kvs[0];
     return kv ? toKeyValue(kv) : undefined;
   }
@@ -146,8 +147,8 @@ export class EtcdKvStore implements KvStore {
   async range(start: string, end: string, limit: number, revision: number): Promise<RangeResult> {
     try {
       const res = await this.client.kv.range({
-        key: keyBuffer(start),
-        range_end: keyBuffer(end),
+        key: storeKeyBytes(start),
+        range_end: storeKeyBytes(end),
         limit,
         revision,
       });
@@ -162,16 +163,16 @@ export class EtcdKvStore implements KvStore {
     const res = await this.client.kv.txn({
       compare: compares.map((c) =>
         c.target === 'mod'
-          ? { key: keyBuffer(c.key), target: 'Mod', result: 'Equal', mod_revision: c.equals }
-          : { key: keyBuffer(c.key), target: 'Value', result: 'Equal', value: c.equals },
+          ? { key: storeKeyBytes(c.key), target: 'Mod', result: 'Equal', mod_revision: c.equals }
+          : { key: storeKeyBytes(c.key), target: 'Value', result: 'Equal', value: c.equals },
       ),
       success: writes.map(
         (w): IRequestOp =>
           'put' in w
-            ? { request_put: { key: keyBuffer(w.put), value: w.value } }
-            : { request_delete_range: { key: keyBuffer(w.delete) } },
+            ? { request_put: { key: storeKeyBytes(w.put), value: w.value } }
+            : { request_delete_range: { key: storeKeyBytes(w.delete) } },
       ),
-      failure: compares.map((c): IRequestOp => ({ request_range: { key: keyBuffer(c.key) } })),
+      failure: compares.map((c): IRequestOp => ({ request_range: { key: storeKeyBytes(c.key) } })),
     });
     const current: (KeyValue | undefined)[] = [];
     if (!res.succeeded) {

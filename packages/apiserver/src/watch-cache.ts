@@ -17,8 +17,25 @@ export interface CacheEvent {
   /** The object before the change, for selector transitions. */
   readonly prev: KubeObject | undefined;
   readonly revision: number;
-  /** Serialized `{type, object}` lines, computed once and shared by every watcher. */
-  line(type: 'ADDED' | 'MODIFIED' | 'DELETED'): string;
+  /**
+   * The `{type, object}` JSON line framed as one HTTP/1.1 chunk (`size CRLF line CRLF`): built
+   * once per event and type and written as is to every watcher, so a fan-out to a thousand
+   * watchers serialises and encodes the object once.
+   */
+  chunk(type: CacheEvent['type']): Buffer;
+}
+
+const crlf = Buffer.from('\r\n');
+
+/** `body` framed as one HTTP/1.1 chunk of a `Transfer-Encoding: chunked` response. */
+export function httpChunk(body: Buffer): Buffer {
+  const head = Buffer.from(`${body.length.toString(16)}\r\n`, 'latin1');
+  return Buffer.concat([head, body, crlf], head.length + body.length + crlf.length);
+}
+
+/** The JSON line inside a chunk built by {@link httpChunk}. */
+export function chunkBody(chunk: Buffer): Buffer {
+  return chunk.subarray(chunk.indexOf(0x0a) + 1, chunk.length - crlf.length);
 }
 
 /** Where a watcher's events go. `deliver` returns false when the watcher can take no more. */
@@ -41,6 +58,30 @@ export interface WatchCacheOptions {
   readonly log: Logger;
 }
 
+/** A CacheEvent that builds its chunk for each type on first use. */
+class Event implements CacheEvent {
+  /** Chunks by type; usually only this event's own type is ever asked for. */
+  private chunks: Partial<Record<CacheEvent['type'], Buffer>> | undefined;
+
+  constructor(
+    readonly type: CacheEvent['type'],
+    readonly key: string,
+    readonly object: KubeObject,
+    readonly prev: KubeObject | undefined,
+    readonly revision: number,
+  ) {}
+
+  chunk(type: CacheEvent['type']): Buffer {
+    this.chunks ??= {};
+    let c = this.chunks[type];
+    if (c === undefined) {
+      c = httpChunk(Buffer.from(`${JSON.stringify({ type, object: this.object })}\n`));
+      this.chunks[type] = c;
+    }
+    return c;
+  }
+}
+
 function makeEvent(
   type: CacheEvent['type'],
   key: string,
@@ -48,22 +89,7 @@ function makeEvent(
   prev: KubeObject | undefined,
   revision: number,
 ): CacheEvent {
-  const lines = new Map<string, string>();
-  return {
-    type,
-    key,
-    object,
-    prev,
-    revision,
-    line(t) {
-      let s = lines.get(t);
-      if (s === undefined) {
-        s = `${JSON.stringify({ type: t, object })}\n`;
-        lines.set(t, s);
-      }
-      return s;
-    },
-  };
+  return new Event(type, key, object, prev, revision);
 }
 
 /** Parses a stored value and stamps its resourceVersion. */
@@ -74,18 +100,28 @@ export function decodeObject(value: Buffer, revision: number): KubeObject {
   return obj;
 }
 
+/**
+ * Converts one raw store event into a watch event (undefined for a delete without its last
+ * value). `knownPrev` is the object before the change when the caller already has it: the
+ * previous value is decoded only when it does not.
+ */
+function toCacheEvent(e: StoreEvent, knownPrev: KubeObject | undefined): CacheEvent | undefined {
+  if (e.type === 'delete' && e.value.length === 0) return undefined;
+  const prev =
+    knownPrev ??
+    (e.prevValue && e.prevValue.length > 0 ? decodeObject(e.prevValue, e.modRevision) : undefined);
+  const object = decodeObject(e.value, e.modRevision);
+  if (e.type === 'delete') return makeEvent('DELETED', e.key, object, prev, e.modRevision);
+  const type = e.createRevision === e.modRevision ? 'ADDED' : 'MODIFIED';
+  return makeEvent(type, e.key, object, prev, e.modRevision);
+}
+
 /** Converts raw store events into watch events. */
 export function toCacheEvents(events: readonly StoreEvent[]): CacheEvent[] {
   const out: CacheEvent[] = [];
   for (const e of events) {
-    const prev = e.prevValue && e.prevValue.length > 0 ? decodeObject(e.prevValue, e.modRevision) : undefined;
-    if (e.type === 'delete') {
-      if (e.value.length === 0) continue;
-      out.push(makeEvent('DELETED', e.key, decodeObject(e.value, e.modRevision), prev, e.modRevision));
-    } else {
-      const type = e.createRevision === e.modRevision ? 'ADDED' : 'MODIFIED';
-      out.push(makeEvent(type, e.key, decodeObject(e.value, e.modRevision), prev, e.modRevision));
-    }
+    const ev = toCacheEvent(e, undefined);
+    if (ev) out.push(ev);
   }
   return out;
 }
@@ -185,12 +221,14 @@ export class WatchCache {
 
   private apply(storeEvents: StoreEvent[]): void {
     const events: CacheEvent[] = [];
-    for (const e of toCacheEvents(storeEvents)) {
-      const prev = this.objects.get(e.key);
-      if (e.revision <= this.revision) continue;
-      const ev = makeEvent(e.type, e.key, e.object, prev ?? e.prev, e.revision);
-      if (e.type === 'DELETED') this.objects.delete(e.key);
-      else this.objects.set(e.key, e.object);
+    const from = this.revision;
+    for (const e of storeEvents) {
+      if (e.modRevision <= from) continue;
+      // The cached object is the previous one: the store's copy of it is not decoded again.
+      const ev = toCacheEvent(e, this.objects.get(e.key));
+      if (!ev) continue;
+      if (ev.type === 'DELETED') this.objects.delete(ev.key);
+      else this.objects.set(ev.key, ev.object);
       events.push(ev);
     }
     const last = storeEvents[storeEvents.length - 1];

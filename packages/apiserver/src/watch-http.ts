@@ -1,13 +1,18 @@
 /**
  * One HTTP watch: filters cache events for its namespace and selectors, writes them as
  * newline-delimited JSON. Writes never wait: what the socket has not taken yet stays in the
- * response's buffer, and a watcher whose buffer passes `bufferMaxBytes` on a live event is
+ * socket's buffer, and a watcher whose buffer passes `bufferMaxBytes` on a live event is
  * closed (the client re-watches from its last resourceVersion), so a slow client never holds
  * back the others and never holds unbounded memory. The initial replay (current objects or
  * history) is exempt: it is bounded by the cache itself.
+ *
+ * Events go out as the chunks the cache built once per event (see `CacheEvent.chunk`), written
+ * straight to the connection: the response is chunked (set in `start`), so a chunk is exactly
+ * what `res.write` would have framed, without encoding and framing it again per watcher.
  */
 
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FieldSelector, Selector } from '@navarch/api';
 import type { Logger } from 'pino';
 import { ApiError, gone } from './errors.js';
@@ -16,7 +21,14 @@ import { type KubeObject, selectorsMatch } from './objects.js';
 import type { ResourceInfo } from './resources.js';
 import { apiVersionOf } from './resources.js';
 import { eventTable, type IncludeObject } from './tables.js';
-import type { CacheEvent, Subscription, WatchCache, WatchSink } from './watch-cache.js';
+import {
+  type CacheEvent,
+  chunkBody,
+  httpChunk,
+  type Subscription,
+  type WatchCache,
+  type WatchSink,
+} from './watch-cache.js';
 
 /** What one watcher asked for. */
 export interface WatchRequest {
@@ -42,6 +54,10 @@ export class HttpWatcher implements WatchSink {
   private timers: NodeJS.Timeout[] = [];
   private lastRevision: number;
   private sentColumns = false;
+  /** The connection, when the response is chunked and chunks may be written to it directly. */
+  private socket: Socket | undefined;
+  /** This watcher's child of apiserver_watch_events_total (labels hashed once, not per event). */
+  private readonly sentCounter: { inc(value?: number): void };
   /** Resolves when the watch has ended for any reason. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -54,6 +70,7 @@ export class HttpWatcher implements WatchSink {
     private readonly log: Logger,
   ) {
     this.lastRevision = request.fromRevision ?? 0;
+    this.sentCounter = metrics.watchEventsSent.labels({ kind: request.resource.kind });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -70,6 +87,9 @@ export class HttpWatcher implements WatchSink {
       'Transfer-Encoding': 'chunked',
     });
     this.res.flushHeaders();
+    // Node frames the body as chunks when the header above says chunked (chunkedEncoding); only
+    // then is a prebuilt chunk what res.write would send. Otherwise res.write does the framing.
+    if (this.res.chunkedEncoding && this.res.socket) this.socket = this.res.socket;
     this.res.on('close', () => this.close());
     this.metrics.watchers.inc({ group: r.group, version: r.version, kind: r.kind });
     this.timers.push(setTimeout(() => this.close(), this.request.timeoutMs));
@@ -90,38 +110,47 @@ export class HttpWatcher implements WatchSink {
 
   deliver(events: readonly CacheEvent[], replay = false): boolean {
     if (this.closed) return false;
-    for (const ev of events) {
-      if (this.request.fromRevision !== undefined && ev.revision <= this.request.fromRevision) continue;
-      let type = ev.type;
-      const now = this.matches(ev.object);
-      if (ev.type === 'MODIFIED') {
-        const before = ev.prev === undefined ? now : this.matches(ev.prev);
-        if (now && !before) type = 'ADDED';
-        else if (!now && before) type = 'DELETED';
-        else if (!now) continue;
-      } else if (!now) {
-        continue;
+    // One write to the connection for the whole batch (a replay can be thousands of events).
+    this.socket?.cork();
+    let sent = 0;
+    try {
+      for (const ev of events) {
+        if (this.request.fromRevision !== undefined && ev.revision <= this.request.fromRevision) continue;
+        let type = ev.type;
+        const now = this.matches(ev.object);
+        if (ev.type === 'MODIFIED') {
+          const before = ev.prev === undefined ? now : this.matches(ev.prev);
+          if (now && !before) type = 'ADDED';
+          else if (!now && before) type = 'DELETED';
+          else if (!now) continue;
+        } else if (!now) {
+          continue;
+        }
+        if (ev.revision > this.lastRevision) this.lastRevision = ev.revision;
+        this.write(this.render(type, ev), replay);
+        sent++;
+        if (this.closed) return false;
       }
-      if (ev.revision > this.lastRevision) this.lastRevision = ev.revision;
-      this.write(this.render(type, ev), replay);
-      this.metrics.watchEventsSent.inc({ kind: this.request.resource.kind });
-      if (this.closed) return false;
+    } finally {
+      if (sent > 0) this.sentCounter.inc(sent);
+      if (this.socket && !this.socket.destroyed) this.socket.uncork();
     }
     return true;
   }
 
-  private render(type: CacheEvent['type'], ev: CacheEvent): string {
+  /** The event as a chunk: the cache's shared one unless this watcher needs its own rendering. */
+  private render(type: CacheEvent['type'], ev: CacheEvent): Buffer {
     const r = this.request.resource;
     if (this.request.table) {
       const object = { ...ev.object, apiVersion: apiVersionOf(r) };
       const table = eventTable(r.kind, object, this.request.table, !this.sentColumns);
       this.sentColumns = true;
-      return `${JSON.stringify({ type, object: table })}\n`;
+      return line({ type, object: table });
     }
     if (ev.object.apiVersion !== apiVersionOf(r)) {
-      return `${JSON.stringify({ type, object: { ...ev.object, apiVersion: apiVersionOf(r) } })}\n`;
+      return line({ type, object: { ...ev.object, apiVersion: apiVersionOf(r) } });
     }
-    return ev.line(type);
+    return ev.chunk(type);
   }
 
   private bookmark(): void {
@@ -133,16 +162,18 @@ export class HttpWatcher implements WatchSink {
       metadata: { resourceVersion: String(revision) },
     };
     this.lastRevision = revision;
-    this.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`, false);
+    this.write(line({ type: 'BOOKMARK', object }), false);
   }
 
-  private write(line: string, replay: boolean): void {
+  private write(chunk: Buffer, replay: boolean): void {
     if (this.closed) return;
-    this.res.write(line);
-    if (!replay && this.res.writableLength > this.request.bufferMaxBytes) {
+    if (this.socket) this.socket.write(chunk);
+    else this.res.write(chunkBody(chunk));
+    const buffered = this.bufferedBytes;
+    if (!replay && buffered > this.request.bufferMaxBytes) {
       this.metrics.slowWatchersClosed.inc();
       this.log.warn(
-        { resource: this.request.resource.plural, bufferedBytes: this.res.writableLength },
+        { resource: this.request.resource.plural, bufferedBytes: buffered },
         'closing a slow watcher',
       );
       this.close(true);
@@ -151,7 +182,8 @@ export class HttpWatcher implements WatchSink {
 
   /** Bytes written to this watch that the client has not taken yet. */
   get bufferedBytes(): number {
-    return this.closed ? 0 : this.res.writableLength;
+    if (this.closed) return 0;
+    return this.socket ? this.socket.writableLength : this.res.writableLength;
   }
 
   fail(err: Error, isGone: boolean): void {
@@ -161,7 +193,7 @@ export class HttpWatcher implements WatchSink {
           `too old resource version: ${this.request.fromRevision ?? 0} (${this.cache.revision})`,
         ).toStatus()
       : new ApiError(500, 'InternalError', `watch ended: ${err.message}`, 'NAVARCH_ERR_WATCH').toStatus();
-    this.res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    this.write(line({ type: 'ERROR', object: status }), true);
     this.close();
   }
 
@@ -177,4 +209,9 @@ export class HttpWatcher implements WatchSink {
     else if (!this.res.writableEnded) this.res.end();
     this.resolveDone();
   }
+}
+
+/** One watch event line for a single watcher, as a chunk. */
+function line(event: { type: string; object: unknown }): Buffer {
+  return httpChunk(Buffer.from(`${JSON.stringify(event)}\n`));
 }

@@ -43,6 +43,16 @@ export function registerServerCommand(program: Command): void {
       'embedded store: peer URL (part of the member identity; keep it stable)',
       'http://127.0.0.1:2380',
     )
+    .option('--name <name>', "embedded store: this member's name in --initial-cluster", 'default')
+    .option(
+      '--initial-cluster <members>',
+      'embedded store: the servers forming one cluster, name=peer-url,... (default: this server alone)',
+    )
+    .option(
+      '--initial-cluster-token <token>',
+      'embedded store: token kept distinct between clusters',
+      'navarch-cluster',
+    )
     .action(async (opts: ServerFlags) => {
       await runServer(opts);
     });

@@ -1,12 +1,24 @@
 /**
- * The storage seam of `navarch server`: where the API server's etcd v3 endpoint comes from.
- * With `--datastore-endpoint` it is a remote Navarch store or a real etcd; without it, an
- * embedded single store member (@navarch/store's `startStoreMember()`) under DATA_DIR/store.
+ * The storage seam of `navarch server`: where the API server's storage comes from. With
+ * `--datastore-endpoint` it is a remote Navarch store or a real etcd, over etcd v3 gRPC; without
+ * it, an embedded store member (@navarch/store's `startStoreMember()`) under DATA_DIR/store: alone,
+ * or one of several servers' members given by --initial-cluster. The API server uses it in process
+ * (local-kv.ts: writes go through Raft, reads are linearizable, so every server sees one state)
+ * while the member still serves etcd v3 on its client URL for etcdctl.
  */
 import { join } from 'node:path';
 import { EtcdKvStore, type KvStore } from '@navarch/apiserver';
-import { type StoreMember, startStoreMember } from '@navarch/store';
+import {
+  createEtcdApplication,
+  MvccStore,
+  resolveMemberConfig,
+  type StoreApplicationContext,
+  type StoreMember,
+  type StoreMemberConfig,
+  startStoreMember,
+} from '@navarch/store';
 import type { Logger } from 'pino';
+import { type LocalKvLimits, LocalKvStore } from './local-kv.js';
 
 /** How long a start waits for the datastore to answer. */
 const datastoreWaitMs = 60_000;
@@ -31,8 +43,37 @@ export interface DatastoreOptions {
   readonly storeClientUrl: string;
   /** Peer URL of the embedded store; part of the member's identity, so keep it stable. */
   readonly storePeerUrl: string;
+  /** The embedded member's name and the members that bootstrap the store together (etcd's flags). */
+  readonly name: string;
+  readonly initialCluster: string;
+  readonly initialClusterToken: string;
   /** Aborts waiting for the datastore (Ctrl-C during start). */
   readonly signal: AbortSignal;
+}
+
+type EmbeddedMemberFlags = Pick<
+  DatastoreOptions,
+  'dataDir' | 'storeClientUrl' | 'storePeerUrl' | 'name' | 'initialCluster' | 'initialClusterToken'
+>;
+
+/** The embedded member's configuration, in etcd's terms. */
+function embeddedMemberConfig(options: EmbeddedMemberFlags): StoreMemberConfig {
+  return {
+    name: options.name,
+    dataDir: join(options.dataDir, 'store'),
+    listenClientUrls: [options.storeClientUrl],
+    listenPeerUrls: [options.storePeerUrl],
+    initialCluster: options.initialCluster,
+    initialClusterToken: options.initialClusterToken,
+  };
+}
+
+/**
+ * Checks the embedded store's flags (names, URLs, --initial-cluster) without touching anything,
+ * so a bad flag fails before the server writes its data dir. Throws etcd's flag errors.
+ */
+export function checkEmbeddedStoreFlags(options: EmbeddedMemberFlags): void {
+  resolveMemberConfig(embeddedMemberConfig(options));
 }
 
 /** Opens the datastore the flags ask for. */
@@ -67,18 +108,27 @@ export async function openDatastore(options: DatastoreOptions): Promise<Datastor
       close: async () => kv.close(),
     };
   }
-  // The embedded store: one local member of the Navarch store, speaking etcd v3 on loopback.
+  // The embedded store: one local member of the Navarch store. The default application,
+  // with a hand on its MVCC store and on the limits its etcd service enforces.
+  let local: { store: MvccStore; limits: LocalKvLimits } | undefined;
   const member = await startStoreMember({
-    name: 'default',
-    dataDir: join(options.dataDir, 'store'),
-    listenClientUrls: [options.storeClientUrl],
-    listenPeerUrls: [options.storePeerUrl],
-    initialCluster: `default=${options.storePeerUrl}`,
+    ...embeddedMemberConfig(options),
     logger: options.log,
+    application: async (context: StoreApplicationContext) => {
+      const application = await createEtcdApplication(context);
+      if (application.stateMachine instanceof MvccStore) {
+        local = {
+          store: application.stateMachine,
+          limits: { maxRequestBytes: context.maxRequestBytes, quotaBackendBytes: context.quotaBackendBytes },
+        };
+      }
+      return application;
+    },
   });
   try {
     await member.ready;
-    const kv = new EtcdKvStore(member.clientUrls);
+    if (!local) throw new Error('the embedded store did not expose its MVCC store');
+    const kv = new LocalKvStore(member.consensus, local.store, local.limits);
     await kv.currentRevision();
     return {
       kv,

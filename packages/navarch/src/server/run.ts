@@ -13,7 +13,7 @@ import {
   TokenAuthenticator,
   writeAdminKubeconfig,
 } from '@navarch/apiserver';
-import { openDatastore } from './datastore.js';
+import { checkEmbeddedStoreFlags, openDatastore } from './datastore.js';
 import { createLogger } from './log.js';
 
 /** Parsed flags of `navarch server`. */
@@ -30,6 +30,9 @@ export interface ServerFlags {
   bookmarkIntervalMs: string;
   storeClientUrl: string;
   storePeerUrl: string;
+  name: string;
+  initialCluster?: string;
+  initialClusterToken: string;
 }
 
 function parseListen(listen: string): { host: string; port: number } {
@@ -52,6 +55,15 @@ function positiveInt(name: string, value: string): number {
 export async function runServer(flags: ServerFlags): Promise<void> {
   const log = createLogger(flags.logLevel);
   const { host, port } = parseListen(flags.listen);
+  const embedded = {
+    dataDir: flags.dataDir,
+    storeClientUrl: flags.storeClientUrl,
+    storePeerUrl: flags.storePeerUrl,
+    name: flags.name,
+    initialCluster: flags.initialCluster ?? `${flags.name}=${flags.storePeerUrl}`,
+    initialClusterToken: flags.initialClusterToken,
+  };
+  if (!flags.datastoreEndpoint) checkEmbeddedStoreFlags(embedded);
   await mkdir(flags.dataDir, { recursive: true, mode: 0o700 });
   const sans = defaultSans([...flags.tlsSan, ...(host !== '0.0.0.0' && host !== '::' ? [host] : [])]);
   const pki = await ensurePki(flags.dataDir, sans);
@@ -70,10 +82,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
 
   const datastore = await openDatastore({
     endpoint: flags.datastoreEndpoint,
-    dataDir: flags.dataDir,
     log: log.child({ component: 'datastore' }),
-    storeClientUrl: flags.storeClientUrl,
-    storePeerUrl: flags.storePeerUrl,
+    ...embedded,
     signal: controller.signal,
   });
   log.info({ component: 'server', datastore: datastore.description }, 'datastore connected');
