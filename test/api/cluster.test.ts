@@ -65,7 +65,8 @@ describe('three navarch servers with --initial-cluster', () => {
     expect(viaB.body.data.value).toBe('one');
     const [event] = await watch.next(1);
     expect(event?.type).toBe('ADDED');
-    expect((event?.object as { metadata: { name: string } }).metadata.name).toBe(name);
+    const object = event?.object as { metadata: { name: string } } | undefined;
+    expect(object?.metadata.name).toBe(name);
     watch.close();
     // Optimistic concurrency spans the servers: an update with a stale resourceVersion is refused.
     const current = viaB.body as unknown as { metadata: { resourceVersion: string } };
