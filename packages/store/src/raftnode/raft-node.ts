@@ -38,6 +38,7 @@ import {
   proposalKey,
 } from './envelope.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import { ReadIndexBatcher } from './read-index.js';
 import { decodeSnapshotImage, encodeSnapshotImage } from './snapshot-image.js';
 
 /** Settings of the Raft driver; every limit has a unit in its name. */
@@ -72,12 +73,6 @@ export interface RaftNodeOptions {
 
 interface PendingProposal {
   resolve(result: Uint8Array): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-interface ReadWaiter {
-  resolve(): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -133,13 +128,8 @@ export class RaftNode implements Consensus {
   private readonly leaderListeners = new Set<(leaderId: number, isLocalLeader: boolean) => void>();
   private readonly leaderWaiters = new Set<() => void>();
 
-  /** Reads waiting for the next ReadIndex round (they arrived after the current round started). */
-  private readQueue: ReadWaiter[] = [];
-  /** The round in flight: its context and its waiters. */
-  private readRound: { context: string; waiters: ReadWaiter[]; retry: NodeJS.Timeout } | undefined;
-  /** Reads whose read index is known, waiting for apply to reach it. */
-  private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
-  private readCounter = 0;
+  /** Linearizable reads, batched into ReadIndex rounds. */
+  private readonly reads: ReadIndexBatcher;
   private removed = false;
   /** Client proposals waiting to be stepped into Raft together (see flushProposals). */
   private proposalQueue: { key: string; data: Uint8Array }[] = [];
@@ -187,6 +177,22 @@ export class RaftNode implements Consensus {
       checkQuorum: true,
       logger: (level, message, fields) => this.logger[level]({ ...fields }, message),
     });
+    this.reads = new ReadIndexBatcher(
+      {
+        requestReadIndex: (context) => {
+          try {
+            this.rawNode.readIndex(context);
+          } catch (err) {
+            if (!(err instanceof ErrProposalDropped)) throw err;
+          }
+          this.schedule();
+        },
+        appliedIndex: () => this.appliedIndex,
+        timeoutError: () => consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out'),
+      },
+      String(options.memberId),
+      this.requestTimeoutMs,
+    );
 
     this.transport = new PeerTransport({
       memberId: options.memberId,
@@ -242,19 +248,7 @@ export class RaftNode implements Consensus {
       this.pending.delete(key);
     }
     this.metrics.proposalsPending.set(0);
-    const waiters = [
-      ...this.readQueue,
-      ...(this.readRound?.waiters ?? []),
-      ...this.readsAwaitingApply.flatMap((r) => r.waiters),
-    ];
-    if (this.readRound) clearTimeout(this.readRound.retry);
-    this.readQueue = [];
-    this.readRound = undefined;
-    this.readsAwaitingApply = [];
-    for (const w of waiters) {
-      clearTimeout(w.timer);
-      w.reject(err);
-    }
+    this.reads.stop(err);
   }
 
   // ---------------------------------------------------------------- the loop
@@ -366,11 +360,11 @@ export class RaftNode implements Consensus {
     // Only now that the state above is durable may anything that promises it leave.
     if (!sendFirst) for (const message of rd.messages) this.sendMessage(message);
 
-    for (const readState of rd.readStates) this.onReadState(readState.index, readState.context);
+    for (const readState of rd.readStates) this.reads.onReadState(readState.index, readState.context);
 
     if (applyLater.length > 0) this.applyTimed(applyLater);
     this.rawNode.advance(rd);
-    this.releaseReads();
+    this.reads.release();
   }
 
   private onSoftState(leaderId: number): void {
@@ -394,8 +388,7 @@ export class RaftNode implements Consensus {
     if (leaderId !== NONE) {
       for (const wake of this.leaderWaiters) wake();
       this.leaderWaiters.clear();
-      // A read round sent to a leader that is gone will never be answered: send it again.
-      if (this.readRound) this.retryReadRound();
+      this.reads.onLeaderChange();
     }
   }
 
@@ -767,83 +760,7 @@ export class RaftNode implements Consensus {
     this.checkUsable();
     await this.waitForLeader(signal);
     this.checkUsable();
-    await new Promise<void>((resolve, reject) => {
-      const waiter: ReadWaiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.dropReadWaiter(waiter);
-          reject(consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out'));
-        }, this.requestTimeoutMs),
-      };
-      signal?.addEventListener('abort', () => {
-        this.dropReadWaiter(waiter);
-        clearTimeout(waiter.timer);
-        reject(signal.reason ?? new Error('aborted'));
-      });
-      this.readQueue.push(waiter);
-      this.startReadRound();
-    });
-  }
-
-  private dropReadWaiter(waiter: ReadWaiter): void {
-    this.readQueue = this.readQueue.filter((w) => w !== waiter);
-    if (this.readRound) this.readRound.waiters = this.readRound.waiters.filter((w) => w !== waiter);
-    for (const r of this.readsAwaitingApply) r.waiters = r.waiters.filter((w) => w !== waiter);
-  }
-
-  /**
-   * One ReadIndex round serves every read queued before it started (etcd batches the same way);
-   * reads arriving during a round wait for the next one, since they need a commit index at least
-   * as new as their own call.
-   */
-  private startReadRound(): void {
-    if (this.readRound || this.readQueue.length === 0 || this.stopped) return;
-    const waiters = this.readQueue;
-    this.readQueue = [];
-    this.readCounter += 1;
-    const context = `${this.memberId}:${this.readCounter}`;
-    this.readRound = { context, waiters, retry: setTimeout(() => this.retryReadRound(), 500) };
-    try {
-      this.rawNode.readIndex(Buffer.from(context, 'utf8'));
-    } catch (err) {
-      // No leader right now: the round stays pending and the retry timer (or the next leader
-      // change) sends it again; each waiter still has its own deadline.
-      if (!(err instanceof ErrProposalDropped)) throw err;
-    }
-    this.schedule();
-  }
-
-  private retryReadRound(): void {
-    const round = this.readRound;
-    if (!round || this.stopped) return;
-    clearTimeout(round.retry);
-    this.readRound = undefined;
-    this.readQueue = [...round.waiters, ...this.readQueue];
-    this.startReadRound();
-  }
-
-  private onReadState(index: number, contextBytes: Uint8Array): void {
-    const round = this.readRound;
-    if (!round || Buffer.from(contextBytes).toString('utf8') !== round.context) return;
-    clearTimeout(round.retry);
-    this.readRound = undefined;
-    this.readsAwaitingApply.push({ index, waiters: round.waiters });
-    this.startReadRound();
-  }
-
-  private releaseReads(): void {
-    if (this.readsAwaitingApply.length === 0) return;
-    const still: { index: number; waiters: ReadWaiter[] }[] = [];
-    for (const r of this.readsAwaitingApply) {
-      if (r.index <= this.appliedIndex) {
-        for (const w of r.waiters) {
-          clearTimeout(w.timer);
-          w.resolve();
-        }
-      } else still.push(r);
-    }
-    this.readsAwaitingApply = still;
+    await this.reads.wait(signal);
   }
 
   status(): ConsensusStatus {
