@@ -7,12 +7,22 @@ import {
   MessageType,
   newMessage,
   RawNode,
+  type Ready,
 } from '@navarch/raft';
 import { describe, expect, it } from 'vitest';
 import { enc, Network, seededRandom } from './harness.js';
 
 function config(storage: MemoryStorage, extra: Partial<Config> = {}): Config {
   return { id: 1, electionTicks: 10, heartbeatTicks: 1, storage, random: seededRandom(3), ...extra };
+}
+
+/** Handles one Ready as a driver would (persist, then advance) and returns it. */
+function persistAndAdvance(node: RawNode, storage: MemoryStorage): Ready {
+  const rd = node.ready();
+  storage.append(rd.entries);
+  if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
+  node.advance(rd);
+  return rd;
 }
 
 describe('RawNode and the Ready contract', () => {
@@ -119,13 +129,7 @@ describe('config', () => {
   it('bounds the committed entries handed out in one Ready', () => {
     const storage = MemoryStorage.withConfState({ voters: [1], learners: [] });
     const node = new RawNode(config(storage, { maxCommittedSizePerReadyBytes: 1 }));
-    const handle = () => {
-      const rd = node.ready();
-      storage.append(rd.entries);
-      if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
-      node.advance(rd);
-      return rd;
-    };
+    const handle = () => persistAndAdvance(node, storage);
     expect(handle().committedEntries).toHaveLength(1); // one bootstrap entry at a time
     while (node.hasReady()) handle();
     node.campaign();
@@ -141,13 +145,7 @@ describe('proposeBatch', () => {
   it('appends the entries together and sends them in one AppendEntries per follower', () => {
     const storage = MemoryStorage.withConfState({ voters: [1, 2, 3], learners: [] });
     const node = new RawNode(config(storage, { preVote: false }));
-    const handle = () => {
-      const rd = node.ready();
-      storage.append(rd.entries);
-      if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
-      node.advance(rd);
-      return rd;
-    };
+    const handle = () => persistAndAdvance(node, storage);
     while (node.hasReady()) handle();
     node.campaign();
     const term = handle().hardState!.term;
