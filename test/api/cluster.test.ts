@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CompactedError, EtcdKvStore } from '@navarch/apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type NavarchServer, repoRoot, startServer, uniqueName } from './harness.js';
 
@@ -124,6 +125,50 @@ describe('navarch server --initial-cluster flags', () => {
       expect(existsSync(dataDir)).toBe(false);
     } finally {
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('navarch server --compaction-interval-ms', () => {
+  it("compacts the store's history to the revision seen one interval earlier", async () => {
+    const client = await freePort();
+    const peer = await freePort();
+    const server = await startServer({
+      datastoreEndpoints: [],
+      backendArgs: [
+        '--store-client-url',
+        `http://127.0.0.1:${client}`,
+        '--store-peer-url',
+        `http://127.0.0.1:${peer}`,
+      ],
+      extraArgs: ['--compaction-interval-ms', '300'],
+    });
+    const kv = new EtcdKvStore([`http://127.0.0.1:${client}`]);
+    try {
+      const name = uniqueName('history');
+      const created = await server.client.post<{ metadata: { resourceVersion: string } }>(
+        '/api/v1/namespaces/default/configmaps',
+        configMap(name, '0'),
+      );
+      expect(created.status).toBe(201);
+      const firstRevision = Number(created.body.metadata.resourceVersion);
+      const path = `/api/v1/namespaces/default/configmaps/${name}`;
+      await server.client.patch(path, { data: { value: '1' } }, 'application/merge-patch+json');
+      // The old revision stays readable until two ticks have passed, then the store refuses it.
+      let refusal: unknown;
+      for (let attempt = 0; attempt < 50 && refusal === undefined; attempt++) {
+        await new Promise((r) => setTimeout(r, 200));
+        await kv.range('/registry/', '/registry0', 1, firstRevision).catch((err: unknown) => {
+          refusal = err;
+        });
+      }
+      expect(refusal).toBeInstanceOf(CompactedError);
+      // The server itself keeps working on the current state.
+      const current = await server.client.get<{ data: { value: string } }>(path);
+      expect(current.body.data.value).toBe('1');
+    } finally {
+      kv.close();
+      await server.stop();
     }
   });
 });

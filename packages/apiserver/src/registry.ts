@@ -591,6 +591,10 @@ export class Registry {
       this.log.info({ resource: r.plural, namespace, name: body.metadata.name }, 'created bootstrap object');
     } catch (err) {
       if (err instanceof ApiError && err.httpCode === 409) return;
+      // Another server of the cluster may have created it meanwhile, and claimed what it needs
+      // (the `kubernetes` Service's ClusterIP): then our create fails some other way, but the
+      // object exists, which is all ensure promises.
+      if (await this.kv.get(objectKey(r, namespace, body.metadata.name ?? ''))) return;
       throw err;
     }
   }

@@ -45,7 +45,7 @@ import {
   storagePrefix,
 } from './resources.js';
 import { toScale, updateScale } from './scale.js';
-import type { KvStore } from './storage.js';
+import { CompactedError, type KvStore } from './storage.js';
 import { type IncludeObject, toTable } from './tables.js';
 import { WatchCache } from './watch-cache.js';
 import { HttpWatcher } from './watch-http.js';
@@ -71,6 +71,12 @@ export interface ApiServerConfig {
   readonly maxWatchTimeoutMs: number;
   /** How often the namespace finalizer looks for terminating namespaces. */
   readonly namespaceSyncIntervalMs: number;
+  /**
+   * How often the store's history is compacted, to the revision seen one interval earlier (as
+   * Kubernetes' apiserver does every 5 minutes), so the store's memory and disk stay bounded
+   * while watchers keep at least one interval to resume. 0 turns it off.
+   */
+  readonly compactionIntervalMs?: number;
   /** Other components' registries (the embedded store) served on the same /metrics. */
   readonly extraMetrics?: readonly MetricsRegistry[];
 }
@@ -85,6 +91,7 @@ export const DEFAULT_API_SERVER_LIMITS = {
   bookmarkIntervalMs: 60_000,
   maxWatchTimeoutMs: 30 * 60_000,
   namespaceSyncIntervalMs: 1_000,
+  compactionIntervalMs: 5 * 60_000,
 } as const;
 
 type Query = Record<string, string | undefined>;
@@ -212,6 +219,11 @@ export class ApiServer {
       this.boundPort = typeof address === 'object' && address ? address.port : this.config.port;
       this.timers.push(setInterval(() => this.updateGauges(), 5_000));
       this.timers.push(setInterval(() => void this.syncNamespaces(), this.config.namespaceSyncIntervalMs));
+      const compactionIntervalMs =
+        this.config.compactionIntervalMs ?? DEFAULT_API_SERVER_LIMITS.compactionIntervalMs;
+      if (compactionIntervalMs > 0) {
+        this.timers.push(setInterval(() => void this.compactHistory(), compactionIntervalMs));
+      }
       this.isReady = true;
       this.resolveReady();
     } catch (err) {
@@ -267,6 +279,28 @@ export class ApiServer {
         ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }],
       },
     });
+  }
+
+  /** The store revision seen at the previous compaction tick; the next tick compacts up to it. */
+  private revisionSeenAtLastTick = 0;
+
+  /**
+   * Compacts the store's history to the revision seen one interval ago. Several servers of one
+   * cluster may all do it: a compaction to a revision already compacted is refused and ignored.
+   */
+  private async compactHistory(): Promise<void> {
+    try {
+      const target = this.revisionSeenAtLastTick;
+      this.revisionSeenAtLastTick = await this.config.kv.currentRevision();
+      if (target <= 1) return;
+      await this.config.kv.compact(target);
+      this.config.log.info({ revision: target }, 'compacted store history');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // Another server of the cluster compacted first (the etcd3 client reports etcd's message).
+      if (err instanceof CompactedError || message.includes('required revision has been compacted')) return;
+      this.config.log.warn({ err: message }, 'store compaction failed');
+    }
   }
 
   /** Finishes terminating namespaces: deletes their contents, then the namespace. */

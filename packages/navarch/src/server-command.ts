@@ -34,6 +34,11 @@ export function registerServerCommand(program: Command): void {
     )
     .option('--bookmark-interval-ms <ms>', 'interval of watch BOOKMARK events', '60000')
     .option(
+      '--compaction-interval-ms <ms>',
+      "compact the store's history to the revision of one interval ago (0: never)",
+      '300000',
+    )
+    .option(
       '--store-client-url <url>',
       'embedded store: etcd v3 client URL (loopback; port 0 picks one)',
       'http://127.0.0.1:0',

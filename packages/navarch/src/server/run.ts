@@ -28,6 +28,7 @@ export interface ServerFlags {
   watchCacheSize: string;
   watcherBufferMaxBytes: string;
   bookmarkIntervalMs: string;
+  compactionIntervalMs: string;
   storeClientUrl: string;
   storePeerUrl: string;
   name: string;
@@ -48,6 +49,13 @@ function parseListen(listen: string): { host: string; port: number } {
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 }
 
@@ -105,6 +113,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     watcherBufferMaxBytes: positiveInt('--watcher-buffer-max-bytes', flags.watcherBufferMaxBytes),
     maxRequestBodyBytes: DEFAULT_API_SERVER_LIMITS.maxRequestBodyBytes,
     bookmarkIntervalMs: positiveInt('--bookmark-interval-ms', flags.bookmarkIntervalMs),
+    compactionIntervalMs: nonNegativeInt('--compaction-interval-ms', flags.compactionIntervalMs),
     maxWatchTimeoutMs: DEFAULT_API_SERVER_LIMITS.maxWatchTimeoutMs,
     namespaceSyncIntervalMs: DEFAULT_API_SERVER_LIMITS.namespaceSyncIntervalMs,
     extraMetrics: datastore.metrics ? [datastore.metrics] : [],
