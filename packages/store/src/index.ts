@@ -4,6 +4,7 @@ export { createEtcdApplication, MVCC_SUBLEVEL } from './api/application.js';
 export { DEFAULT_ETCD_API_LIMITS, type EtcdApiLimits, type GrpcHandledCounter } from './api/context.js';
 export { EtcdErrors, EtcdStatusError } from './api/errors.js';
 export { LocalConsensus, type LocalConsensusOptions } from './api/local-consensus.js';
+export { type ProposalLimits, proposeMvccRequest } from './api/propose.js';
 export {
   ETCD_PROTO_LOADER_OPTIONS,
   type EtcdServiceDefinitions,

@@ -11,6 +11,7 @@ import { EtcdKvStore, type KvStore } from '@navarch/apiserver';
 import {
   createEtcdApplication,
   MvccStore,
+  type ProposalLimits,
   resolveMemberConfig,
   type StoreApplicationContext,
   type StoreMember,
@@ -18,7 +19,7 @@ import {
   startStoreMember,
 } from '@navarch/store';
 import type { Logger } from 'pino';
-import { type LocalKvLimits, LocalKvStore } from './local-kv.js';
+import { LocalKvStore } from './local-kv.js';
 
 /** How long a start waits for the datastore to answer. */
 const datastoreWaitMs = 60_000;
@@ -110,7 +111,7 @@ export async function openDatastore(options: DatastoreOptions): Promise<Datastor
   }
   // The embedded store: one local member of the Navarch store. The default application,
   // with a hand on its MVCC store and on the limits its etcd service enforces.
-  let local: { store: MvccStore; limits: LocalKvLimits } | undefined;
+  let local: { store: MvccStore; limits: ProposalLimits } | undefined;
   const member = await startStoreMember({
     ...embeddedMemberConfig(options),
     logger: options.log,

@@ -26,9 +26,7 @@ import {
 } from '@navarch/apiserver';
 import {
   type Consensus,
-  decodeMvccResult,
   EtcdErrors,
-  encodeMvccRequest,
   type Compare as MvccCompare,
   MvccError,
   MvccErrorCode,
@@ -37,18 +35,12 @@ import {
   type MvccRequest,
   type MvccResult,
   type MvccStore,
+  type ProposalLimits,
+  proposeMvccRequest,
   type RangeRequest,
   type RequestOp,
   WatchHub,
 } from '@navarch/store';
-
-/** The member limits the etcd service enforces before proposing. */
-export interface LocalKvLimits {
-  /** --max-request-bytes of the member. */
-  readonly maxRequestBytes: number;
-  /** --quota-backend-bytes of the member. */
-  readonly quotaBackendBytes: number;
-}
 
 const empty = Buffer.alloc(0);
 
@@ -114,7 +106,7 @@ export class LocalKvStore implements KvStore {
   constructor(
     private readonly consensus: Consensus,
     private readonly store: MvccStore,
-    private readonly limits: LocalKvLimits,
+    private readonly limits: ProposalLimits,
   ) {
     this.hub = new WatchHub(store);
   }
@@ -170,8 +162,7 @@ export class LocalKvStore implements KvStore {
             },
     );
     const failure = compare.map((c): RequestOp => ({ type: 'range', range: rangeOf(c.key, empty, 0, 0) }));
-    const hasPut = writes.some((w) => 'put' in w);
-    const result = await this.propose({ type: 'txn', txn: { compare, success, failure } }, hasPut);
+    const result = await this.propose({ type: 'txn', txn: { compare, success, failure } });
     const txn = result.txn ?? { succeeded: false, responses: [] };
     const current: (KeyValue | undefined)[] = [];
     if (!txn.succeeded) {
@@ -242,7 +233,7 @@ export class LocalKvStore implements KvStore {
   }
 
   async compact(revision: number): Promise<void> {
-    await this.propose({ type: 'compact', revision }, false);
+    await this.propose({ type: 'compact', revision });
   }
 
   close(): void {
@@ -250,20 +241,9 @@ export class LocalKvStore implements KvStore {
     this.watches.clear();
   }
 
-  /** The etcd service's propose (packages/store/src/api/context.ts): size limit, quota, errors. */
-  private async propose(request: MvccRequest, needsQuota: boolean): Promise<MvccResult> {
-    const bytes = encodeMvccRequest(request);
-    if (bytes.length > this.limits.maxRequestBytes) throw EtcdErrors.requestTooLarge();
-    if (needsQuota && this.store.sizeBytes() + bytes.length > this.limits.quotaBackendBytes) {
-      if (!this.store.alarms().some((alarm) => alarm.alarm === 'NOSPACE')) {
-        const memberId = this.consensus.status().memberId;
-        await this.consensus
-          .propose(encodeMvccRequest({ type: 'alarm', action: 'ACTIVATE', memberId, alarm: 'NOSPACE' }))
-          .catch(() => undefined);
-      }
-      throw EtcdErrors.noSpace();
-    }
-    const result = decodeMvccResult(await this.consensus.propose(bytes));
+  /** Through the store's own gate (size limit, quota), with compaction as CompactedError. */
+  private async propose(request: MvccRequest): Promise<MvccResult> {
+    const result = await proposeMvccRequest(this.consensus, this.store, this.limits, request);
     if (result.error !== undefined) throw mvccError(result.error);
     return result;
   }

@@ -8,13 +8,12 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Consensus } from '../consensus.js';
 import type { Lessor } from '../lease/lessor.js';
-import { decodeResult, encodeRequest } from '../mvcc/codec.js';
-import { txnHasPut } from '../mvcc/compare.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { MvccRequest, MvccResult } from '../mvcc/types.js';
 import type { WatchHub } from '../watch/hub.js';
-import { EtcdErrors, mvccStatusError, toStatusError } from './errors.js';
+import { mvccStatusError, toStatusError } from './errors.js';
 import type { EtcdApiMetrics } from './metrics.js';
+import { proposeMvccRequest } from './propose.js';
 
 /** Limits of the etcd API, etcd's defaults unless said otherwise. */
 export interface EtcdApiLimits {
@@ -100,37 +99,15 @@ export class ApiContext {
     });
   }
 
-  private needsQuota(request: MvccRequest): boolean {
-    return (
-      request.type === 'put' ||
-      request.type === 'leaseGrant' ||
-      (request.type === 'txn' && txnHasPut(request.txn))
-    );
-  }
-
   /**
    * Proposes `request` and returns its result; a rejected request throws etcd's error. Enforces the
-   * request size limit and the backend quota (raising the NOSPACE alarm like etcd's quota does).
+   * request size limit and the backend quota (see proposeMvccRequest).
    */
   async propose(request: MvccRequest, signal?: AbortSignal): Promise<MvccResult> {
-    const bytes = encodeRequest(request);
-    if (bytes.length > this.limits.maxRequestBytes) throw EtcdErrors.requestTooLarge();
-    if (this.needsQuota(request) && this.store.sizeBytes() + bytes.length > this.limits.quotaBackendBytes) {
-      const memberId = this.consensus.status().memberId;
-      if (!this.store.alarms().some((alarm) => alarm.alarm === 'NOSPACE')) {
-        this.logger?.warn(
-          { component: 'etcd-api', sizeBytes: this.store.sizeBytes() },
-          'backend quota exceeded',
-        );
-        await this.consensus
-          .propose(encodeRequest({ type: 'alarm', action: 'ACTIVATE', memberId, alarm: 'NOSPACE' }))
-          .catch((error: unknown) =>
-            this.logger?.warn({ component: 'etcd-api', err: error }, 'raising NOSPACE failed'),
-          );
-      }
-      throw EtcdErrors.noSpace();
-    }
-    const result = decodeResult(await this.consensus.propose(bytes, signal));
+    const result = await proposeMvccRequest(this.consensus, this.store, this.limits, request, {
+      signal,
+      logger: this.logger,
+    });
     if (result.error !== undefined) throw mvccStatusError(result.error);
     return result;
   }
