@@ -174,8 +174,12 @@ export interface StateMachine {
    * {@link Consensus.propose} resolves with). `request` is null for entries that carry no request
    * for this state machine (the leader's empty entry, configuration changes): the state machine
    * only records the index. `index` must be `appliedIndex() + 1`.
+   *
+   * `wantResult` is true only when a caller waits for this entry's result (a proposal made on this
+   * member that is still pending); otherwise the state machine applies the entry just the same but
+   * may skip encoding the result and return an empty array. It must not change what is applied.
    */
-  apply(index: number, request: Uint8Array | null): Uint8Array;
+  apply(index: number, request: Uint8Array | null, wantResult: boolean): Uint8Array;
   /** Index of the last applied entry (0 when none). */
   appliedIndex(): number;
   /** Resolves when all state applied so far is synced to disk; returns the durable applied index. */

@@ -75,7 +75,7 @@ class Driver {
   constructor(readonly store: MvccStore) {}
   apply(request: MvccRequest) {
     this.index += 1;
-    return decodeMvccResult(this.store.apply(this.index, encodeMvccRequest(request)));
+    return decodeMvccResult(this.store.apply(this.index, encodeMvccRequest(request), true));
   }
 }
 
@@ -282,12 +282,13 @@ describe('MvccStore', () => {
           : put(`k${i % 50}`, String(i)),
       );
     }
-    for (const [i, request] of log.entries()) store.apply(i + 1, encodeMvccRequest(request));
+    for (const [i, request] of log.entries()) store.apply(i + 1, encodeMvccRequest(request), false);
     const expected = store.hashKv(0);
     await store.flush();
     // More entries applied but never flushed, then the process dies (the database is closed as is).
     for (let i = 0; i < 300; i++) log.push(put(`late${i % 10}`, String(i)));
-    for (let i = 1500; i < log.length; i++) store.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest));
+    for (let i = 1500; i < log.length; i++)
+      store.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest), false);
     const expectedAfter = store.hashKv(0);
     expect(expectedAfter).not.toEqual(expected);
     await first.root.close();
@@ -298,7 +299,7 @@ describe('MvccStore', () => {
     expect(durable).toBeGreaterThanOrEqual(1500);
     expect(durable).toBeLessThanOrEqual(log.length);
     for (let i = durable; i < log.length; i++)
-      reopened.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest));
+      reopened.apply(i + 1, encodeMvccRequest(log[i] as MvccRequest), false);
     expect(reopened.hashKv(0)).toEqual(expectedAfter);
   });
 });

@@ -71,6 +71,11 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
     await storage.compact(6, { voters: [1, 2], learners: [] });
     expect(storage.firstIndex()).toBe(7);
     expect(() => storage.entries(5, 8, 1000)).toThrow(ErrCompacted);
+    // The compacted records are gone from LevelDB itself, not only skipped on load.
+    const stored: string[] = [];
+    for await (const key of db.sublevel<string, Uint8Array>('raft', { valueEncoding: 'view' }).keys())
+      if (key.startsWith('e:')) stored.push(key);
+    expect(stored.map((key) => Number.parseInt(key.slice(2), 16))).toEqual([7, 8, 9, 10]);
     const again = await reopen(db, dir);
     expect(again.firstIndex()).toBe(7);
     expect(again.term(6)).toBe(1);

@@ -65,7 +65,7 @@ export class LocalConsensus implements Consensus {
 
   async propose(request: Uint8Array): Promise<Uint8Array> {
     this.check();
-    return this.stateMachine.apply(this.stateMachine.appliedIndex() + 1, request);
+    return this.stateMachine.apply(this.stateMachine.appliedIndex() + 1, request, true);
   }
 
   async readIndex(): Promise<void> {

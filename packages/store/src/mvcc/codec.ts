@@ -1,67 +1,9 @@
 /**
- * Encodings of the MVCC store: the requests proposed through Raft and their results (JSON with
- * Buffers as `{"$b": base64}`), and the records kept in LevelDB and in snapshots (binary).
+ * Encodings of the MVCC store: the records kept in LevelDB and in snapshots (binary). The requests
+ * proposed through Raft and their results are encoded by request-codec.ts.
  */
-import type { MvccRequest, MvccResult } from './types.js';
-
-/** Copies `value` with every Uint8Array replaced by `{ $b: base64 }` (faster than a JSON replacer). */
-function toJsonValue(value: unknown): unknown {
-  if (value instanceof Uint8Array) {
-    return { $b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  }
-  if (Array.isArray(value)) return value.map(toJsonValue);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(value)) out[key] = toJsonValue(field);
-    return out;
-  }
-  return value;
-}
-
-/** Turns every `{ $b: base64 }` of a freshly parsed value back into a Buffer, in place. */
-function fromJsonValue(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = fromJsonValue(value[i]);
-    return value;
-  }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    if (typeof record.$b === 'string') return Buffer.from(record.$b, 'base64');
-    for (const key of Object.keys(record)) record[key] = fromJsonValue(record[key]);
-  }
-  return value;
-}
-
-/** Encodes a value holding Buffers as JSON bytes. */
-export function encodeJson(value: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify(toJsonValue(value)), 'utf8');
-}
-
-/** Decodes what {@link encodeJson} produced. */
-export function decodeJson<T>(bytes: Uint8Array): T {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  return fromJsonValue(JSON.parse(text)) as T;
-}
-
-/** Encodes a request for {@link Consensus.propose}. */
-export function encodeRequest(request: MvccRequest): Uint8Array {
-  return encodeJson(request);
-}
-
-/** Decodes a proposed request. */
-export function decodeRequest(bytes: Uint8Array): MvccRequest {
-  return decodeJson<MvccRequest>(bytes);
-}
-
-/** Encodes an apply result. */
-export function encodeResult(result: MvccResult): Uint8Array {
-  return encodeJson(result);
-}
-
-/** Decodes an apply result. */
-export function decodeResult(bytes: Uint8Array): MvccResult {
-  return decodeJson<MvccResult>(bytes);
-}
+// The request and result codecs moved to request-codec.ts; these names stay for existing importers.
+export { decodeRequest, decodeResult, encodeRequest, encodeResult } from './request-codec.js';
 
 /**
  * One revision of one key as stored: etcd's key bucket entry. `tombstone` marks a delete

@@ -6,15 +6,7 @@
  * memory. On open, the store rebuilds memory from LevelDB.
  */
 import type { StateMachine, StateMachineSnapshot } from '../consensus.js';
-import {
-  decodeRecord,
-  decodeRequest,
-  encodeRecord,
-  encodeResult,
-  type RevisionRecord,
-  recordSizeBytes,
-  revisionKey,
-} from './codec.js';
+import { decodeRecord, encodeRecord, type RevisionRecord, recordSizeBytes, revisionKey } from './codec.js';
 import { compareKeyValue, shapeRange, txnHasPut } from './compare.js';
 import { hashRecords, historyEvents, indexKey, KeyIndex, toKeyValue, visibleAt } from './key-index.js';
 import {
@@ -26,6 +18,7 @@ import {
   type SnapshotMeta,
   WriteBehind,
 } from './persistence.js';
+import { decodeRequest, encodeResult } from './request-codec.js';
 import {
   type AlarmMember,
   type DeleteRangeRequest,
@@ -189,7 +182,7 @@ export class MvccStore implements StateMachine {
     return this.applied;
   }
 
-  apply(index: number, request: Uint8Array | null): Uint8Array {
+  apply(index: number, request: Uint8Array | null, wantResult: boolean): Uint8Array {
     if (index !== this.applied + 1) {
       throw new Error(
         `mvcc: apply of index ${index} after ${this.applied}: entries must be applied in order`,
@@ -198,7 +191,8 @@ export class MvccStore implements StateMachine {
     let output: Uint8Array = EMPTY;
     if (request !== null && request.length > 0) {
       const result = this.execute(decodeRequest(request));
-      output = encodeResult(result);
+      // Only the proposer reads the result; every other member would encode it for nothing.
+      if (wantResult) output = encodeResult(result);
     }
     this.applied = index;
     this.writer.kick();

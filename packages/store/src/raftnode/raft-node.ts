@@ -545,9 +545,13 @@ export class RaftNode implements Consensus {
     this.metrics.proposalsApplied.set(this.appliedIndex);
   }
 
-  private applyToStateMachine(index: number, request: Uint8Array | null): Uint8Array | undefined {
+  private applyToStateMachine(
+    index: number,
+    request: Uint8Array | null,
+    wantResult = false,
+  ): Uint8Array | undefined {
     if (index <= this.stateMachine.appliedIndex()) return undefined;
-    return this.stateMachine.apply(index, request);
+    return this.stateMachine.apply(index, request, wantResult);
   }
 
   private applyNormalEntry(entry: Entry): void {
@@ -557,9 +561,12 @@ export class RaftNode implements Consensus {
         this.applyToStateMachine(entry.index, null);
         return;
       case 'request': {
-        const result = this.applyToStateMachine(entry.index, envelope.request);
-        if (envelope.proposer === this.memberId)
-          this.settle(proposalKey(envelope.proposer, envelope.requestId), result ?? new Uint8Array(0));
+        // Only a proposal still waiting here reads the result: skip encoding it everywhere else.
+        const key =
+          envelope.proposer === this.memberId ? proposalKey(envelope.proposer, envelope.requestId) : '';
+        const waited = key !== '' && this.pending.has(key);
+        const result = this.applyToStateMachine(entry.index, envelope.request, waited);
+        if (waited) this.settle(key, result ?? new Uint8Array(0));
         return;
       }
       case 'memberAttributes':
