@@ -341,6 +341,11 @@ export class RaftNode implements Consensus {
     const sendFirst =
       this.leaderId === this.memberId &&
       (rd.hardState === undefined || rd.hardState.commit <= this.storage.lastIndex());
+    // A leader's Ready that writes no entries mostly commits: its clients wait for the apply,
+    // while the messages only tell followers the new commit index. Apply first, then send.
+    let applyLater: Entry[] | undefined;
+    if (sendFirst && rd.entries.length === 0 && !rd.snapshot)
+      applyLater = this.applyDurable(rd.committedEntries, rd.entries);
     if (sendFirst) for (const message of rd.messages) this.sendMessage(message);
 
     const started = performance.now();
@@ -352,7 +357,7 @@ export class RaftNode implements Consensus {
     // While the fsync runs, apply the committed entries that are already durable here (as etcd
     // applies in parallel with its WAL write): they are committed, so on a quorum's disks, and
     // below this Ready's writes, so nothing in them is being replaced. The rest wait for the fsync.
-    const applyLater = rd.snapshot ? rd.committedEntries : this.applyDurable(rd.committedEntries, rd.entries);
+    applyLater ??= rd.snapshot ? rd.committedEntries : this.applyDurable(rd.committedEntries, rd.entries);
 
     await saved;
     if (rd.mustSync) this.metrics.walFsyncDurationSeconds.observe((performance.now() - started) / 1000);
