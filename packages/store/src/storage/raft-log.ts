@@ -17,6 +17,7 @@ import {
 import type { ClassicLevel } from 'classic-level';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { decodeEntryRecord, decodeJsonRecord, encodeEntryRecord, encodeJsonRecord } from './codec.js';
+import { directBatch } from './direct-batch.js';
 
 /** The ClassicLevel database a member opens once; sublevels of it hold each part's data. */
 export type StoreDatabase = ClassicLevel<string, Uint8Array>;
@@ -88,7 +89,12 @@ export class RaftLogStorage implements Storage {
   private snapshotMetadata: SnapshotMetadata = { index: 0, term: 0, confState: { voters: [], learners: [] } };
   private ents: Entry[] = [{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }];
 
-  private constructor(private readonly sublevel: RaftSublevel) {}
+  /** The hot write path (every Ready): straight to LevelDB's native batch, see direct-batch.ts. */
+  private readonly write: (operations: BatchOperation[], options: { sync: boolean }) => Promise<void>;
+
+  private constructor(private readonly sublevel: RaftSublevel) {
+    this.write = directBatch<string>(sublevel);
+  }
 
   /**
    * Opens the raft log in `db`, reading back and checking everything persisted. A brand new log
@@ -229,7 +235,7 @@ export class RaftLogStorage implements Storage {
     if (request.hardState !== undefined) {
       operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJsonRecord(request.hardState) });
     }
-    if (operations.length > 0) await this.sublevel.batch(operations, { sync });
+    if (operations.length > 0) await this.write(operations, { sync });
     // Only once durable does the in-memory view change.
     if (nextSnapshot !== undefined) {
       this.snapshotMetadata = nextSnapshot;
