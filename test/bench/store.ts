@@ -20,6 +20,10 @@ interface Row {
   p99Ms: number;
   /** etcdctl's own verdict, for the check perf row. */
   verdict?: string;
+  /** Operations completed (for CPU per operation), when the row counts them. */
+  count?: number;
+  /** CPU time the three members used during the row, per operation, in ms (filled by the runner). */
+  cpuMsPerOp?: number;
 }
 
 type Unary = (
@@ -68,10 +72,31 @@ async function drive(
   latencies.sort((a, b) => a - b);
   return {
     name,
+    count: latencies.length,
     opsPerSecond: (latencies.length / elapsedMs) * 1000,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
   };
+}
+
+/** User + system CPU time a process has used so far, in ms (from /proc; NaN once it is gone). */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Runs one step on `t` and records the CPU its members used per operation. */
+async function runMeasured(step: { run: (t: Target) => Promise<Row> }, t: Target): Promise<Row> {
+  const membersCpu = (): number => t.cluster.members.reduce((sum, m) => sum + cpuMs(m.child.pid), 0);
+  const before = membersCpu();
+  const row = await step.run(t);
+  if (row.count) row.cpuMsPerOp = (membersCpu() - before) / row.count;
+  return row;
 }
 
 function rssMiB(pid: number | undefined): number {
@@ -269,9 +294,9 @@ async function benchmarkBoth(): Promise<{ navarch: Row[]; etcd: Row[]; rss: Reco
     const etcdRows: Row[] = [];
     for (const step of steps) {
       console.error(`navarch: ${step.label}`);
-      navarchRows.push(await step.run(nav));
+      navarchRows.push(await runMeasured(step, nav));
       console.error(`etcd: ${step.label}`);
-      etcdRows.push(await step.run(etc));
+      etcdRows.push(await runMeasured(step, etc));
     }
     return {
       navarch: navarchRows,
@@ -343,4 +368,13 @@ print(header);
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const line of lines) print(line);
 console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`);
+// CPU per operation depends much less on the machine's other load than latency does.
+console.log('\nCPU per operation, the three members together (ms; clock ticks of 10 ms, from /proc):');
+for (const [i, row] of navarch.rows.entries()) {
+  const other = etcd.rows[i]!;
+  if (row.cpuMsPerOp === undefined || other.cpuMsPerOp === undefined) continue;
+  console.log(
+    `  ${row.name}: navarch ${format(row.cpuMsPerOp, 3)}, etcd ${format(other.cpuMsPerOp, 3)}, ratio ${format(row.cpuMsPerOp / other.cpuMsPerOp, 2)}`,
+  );
+}
 process.exit(0);
