@@ -10,47 +10,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactedError, EtcdKvStore } from '@navarch/apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type NavarchServer, repoRoot, startServer, uniqueName } from './harness.js';
-
-const names = ['s1', 's2', 's3'];
+import {
+  freePort,
+  type NavarchServer,
+  repoRoot,
+  type ServerCluster,
+  startServer,
+  startServerCluster,
+  uniqueName,
+} from './harness.js';
 
 function configMap(name: string, value: string): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } };
 }
 
 describe('three navarch servers with --initial-cluster', () => {
+  let cluster: ServerCluster | undefined;
   let servers: NavarchServer[] = [];
 
   beforeAll(async () => {
-    const ports = await Promise.all(
-      names.map(async () => ({ client: await freePort(), peer: await freePort() })),
-    );
-    const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
-    // Started together: each member waits for a quorum of the others before it serves.
-    const started = await Promise.allSettled(
-      names.map((name, i) =>
-        startServer({
-          datastoreEndpoints: [],
-          backendArgs: [
-            '--name',
-            name,
-            '--initial-cluster',
-            initialCluster,
-            '--store-client-url',
-            `http://127.0.0.1:${ports[i]!.client}`,
-            '--store-peer-url',
-            `http://127.0.0.1:${ports[i]!.peer}`,
-          ],
-        }),
-      ),
-    );
-    servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    cluster = await startServerCluster(3);
+    servers = cluster.servers;
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await cluster?.stop();
   });
 
   it('serves one state: written through one server, read and watched through the others', async () => {

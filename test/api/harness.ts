@@ -3,7 +3,7 @@
  * `navarch server` process from packages/navarch/dist, and a small HTTPS client with the
  * admin token. Suites run once per backend: real etcd, and the store embedded in the server.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -470,19 +470,125 @@ export const navarchStoreCluster: Backend = {
       remote: true,
       serverArgs: [],
       pids: cluster.members.map((m) => m.child.pid ?? 0),
-      stop: () => cluster.stop(),
+      // SIGTERM first, so that a member run with --cpu-prof (NAVARCH_COMPAT_NODE_ARGS) writes its
+      // profile; cluster.stop() then kills whatever is left and removes the data dirs.
+      stop: async () => {
+        await Promise.all(cluster.members.map((m) => killTree(m.child)));
+        await cluster.stop();
+      },
     };
   },
 };
 
+/** Several `navarch server` processes forming one cluster (--initial-cluster), each embedding a store member. */
+export interface ServerCluster {
+  /** The servers, in member order (member names s1, s2, ...). */
+  readonly servers: NavarchServer[];
+  /** Each embedded member's etcd v3 client URL, in the same order. */
+  readonly storeEndpoints: string[];
+  /** Index of the server whose embedded member is the Raft leader now (asked with etcdctl). */
+  leaderIndex(): Promise<number>;
+  /** Stops every server (by pid) and removes their data dirs. */
+  stop(): Promise<void>;
+}
+
+/** The etcd member id and the member id of the leader as one endpoint reports them. */
+async function endpointStatus(endpoint: string): Promise<{ memberId: string; leaderId: string }> {
+  const stdout = await new Promise<string>((resolveRun, reject) => {
+    execFile(
+      '/usr/bin/etcdctl',
+      // etcdctl 3.4 speaks gRPC to host:port; given a URL it sends a request the server refuses.
+      [
+        `--endpoints=${endpoint.replace(/^https?:\/\//, '')}`,
+        '--command-timeout=5s',
+        '--write-out=json',
+        'endpoint',
+        'status',
+      ],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 },
+      (error, out, stderr) => (error ? reject(new Error(`${error.message}: ${stderr}`)) : resolveRun(out)),
+    );
+  });
+  // Member ids are 64-bit: read them as strings, never as JSON numbers (which would round them).
+  const memberId = /"member_id":(\d+)/.exec(stdout)?.[1];
+  const leaderId = /"leader":(\d+)/.exec(stdout)?.[1];
+  if (memberId === undefined || leaderId === undefined)
+    throw new Error(`etcdctl endpoint status ${endpoint}: unexpected output ${stdout}`);
+  return { memberId, leaderId };
+}
+
+/** Index in `endpoints` (etcd v3 URLs of one cluster: etcd or Navarch) of the Raft leader, asked with etcdctl. */
+export async function leaderIndexOf(endpoints: readonly string[]): Promise<number> {
+  const statuses = await Promise.all(endpoints.map(endpointStatus));
+  const leader = statuses.findIndex((s) => s.memberId === s.leaderId);
+  if (leader < 0) throw new Error('no member reports itself as the Raft leader');
+  return leader;
+}
+
+/**
+ * Starts `size` `navarch server` processes on loopback that form one cluster with
+ * --initial-cluster (each embeds a member of one replicated store), and waits until all serve.
+ * On a failed start every process already started is stopped.
+ */
+export async function startServerCluster(
+  size: number,
+  options: Pick<ServerOptions, 'extraArgs' | 'nodeArgs'> = {},
+): Promise<ServerCluster> {
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => ({ client: await freePort(), peer: await freePort() })),
+  );
+  const names = ports.map((_, i) => `s${i + 1}`);
+  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]!.peer}`).join(',');
+  const storeEndpoints = ports.map((p) => `http://127.0.0.1:${p.client}`);
+  // Started together: each member waits for a quorum of the others before its server is ready.
+  const started = await Promise.allSettled(
+    names.map((name, i) =>
+      startServer({
+        datastoreEndpoints: [],
+        backendArgs: [
+          '--name',
+          name,
+          '--initial-cluster',
+          initialCluster,
+          '--initial-cluster-token',
+          `navarch-test-${process.pid}-${ports[0]!.peer}`,
+          '--store-client-url',
+          storeEndpoints[i]!,
+          '--store-peer-url',
+          `http://127.0.0.1:${ports[i]!.peer}`,
+        ],
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+        ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+      }),
+    ),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return {
+    servers,
+    storeEndpoints,
+    leaderIndex: () => leaderIndexOf(storeEndpoints),
+    stop,
+  };
+}
+
 /**
  * Backends every API suite runs on: both, unless NAVARCH_TEST_EMBEDDED=0 (etcd only). The
  * embedded store is in active development; when it misbehaves, that switch isolates the API
- * server's own behaviour.
+ * server's own behaviour. NAVARCH_TEST_NAVARCH_STORE=1 adds the 3-member Navarch store behind
+ * --datastore-endpoint: the API server's etcd v3 client against the Navarch store.
  */
-export const backends: Backend[] = allBackends.filter(
-  (_backend, i) => i === 0 || process.env.NAVARCH_TEST_EMBEDDED !== '0',
-);
+export const backends: Backend[] = [
+  ...allBackends.filter((_backend, i) => i === 0 || process.env.NAVARCH_TEST_EMBEDDED !== '0'),
+  ...(process.env.NAVARCH_TEST_NAVARCH_STORE === '1' ? [navarchStoreCluster] : []),
+];
 
 /** Makes a unique, valid name for a test object. */
 export function uniqueName(prefix: string): string {

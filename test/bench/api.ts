@@ -10,17 +10,25 @@
  * the watchers, go first unmeasured (a fresh server compiles its code paths and accepts the
  * client's TLS connections then).
  *
- * Backends (BENCH_BACKEND, comma-separated; default `embedded,store`; `--etcd` adds etcd):
- *   embedded  the single-member store embedded in the server process (`navarch server` alone)
- *   store     a 3-member Navarch store (three `navarch store` processes) that the server reaches
- *             with --datastore-endpoint: `navarch server` has no --initial-cluster, so this is
- *             how a replicated Navarch store is run today
- *   etcd      a 3-member etcd 3.4 (/usr/bin/etcd), for comparison
+ * Backends (BENCH_BACKEND, comma-separated; default `embedded,store,cluster,cluster-follower`;
+ * `--etcd` adds etcd):
+ *   embedded          the single-member store embedded in the server process (`navarch server` alone)
+ *   store             a 3-member Navarch store (three `navarch store` processes) that the server
+ *                     reaches with --datastore-endpoint (the store run apart from the API servers)
+ *   cluster           three `navarch server --initial-cluster` processes, each embedding a member
+ *                     of one store (Navarch's intended deployment); the benchmark drives the server
+ *                     whose member is the Raft leader
+ *   cluster-follower  the same, driving a server whose member is a follower (its writes are
+ *                     forwarded to the leader)
+ *   etcd              a 3-member etcd 3.4 (/usr/bin/etcd) behind --datastore-endpoint, for comparison
+ * Each backend gets fresh processes; every process is stopped on success, failure and Ctrl-C.
  * Other knobs: BENCH_CREATE_RATE (200), BENCH_WARMUP_SECONDS (3), BENCH_PODS (10000),
  * BENCH_WATCHERS (1000), BENCH_WATCH_EVENTS (100), BENCH_ONLY (phases: create, createmax, get,
  * list, update, watch, rss), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
- * to profile the server), BENCH_DEBUG (per-second create latencies, CPU per process, per-event
- * watch delivery spread), BENCH_JSON (file to write the figures to).
+ * to profile the server, every server of `cluster`), NAVARCH_COMPAT_NODE_ARGS (the same for the
+ * `navarch store` members of `store`), BENCH_DEBUG (per-second create latencies, CPU and
+ * event-loop delay per process during the measured creates, per-event watch delivery spread),
+ * BENCH_JSON (file to write the figures to).
  *
  * The machine's load average is printed with every table: on a shared machine the figures mean
  * little without it. Server CPU per request (from /proc) depends on that load much less.
@@ -28,22 +36,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { ApiClient, NavarchServer } from '../api/harness.js';
+import { backendsByName, type Target } from './api-backends.js';
 import {
-  type ApiClient,
-  allBackends,
-  type Backend,
-  type BackendInstance,
-  type NavarchServer,
-  navarchStoreCluster,
-  serverOptions,
-  startServer,
-} from '../api/harness.js';
-
-const backendsByName: Record<string, Backend> = {
-  embedded: allBackends[1]!,
-  store: navarchStoreCluster,
-  etcd: allBackends[0]!,
-};
+  createHistogramFilter,
+  createHistograms,
+  enableLoopDelayProbe,
+  histogramDelta,
+  loopDelays,
+  probeStore,
+  scrapeHistograms,
+} from './api-debug.js';
 
 /** Floors of issue 5. */
 const createP99LimitMs = 50;
@@ -129,12 +132,20 @@ async function openLoop(
   const start = performance.now();
   const intervalMs = 1000 / ratePerSecond;
   const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
+  // A failed call stops the loop and is thrown at the end; caught at once, so that it is never
+  // an unhandled rejection (which would end the process before the backend's processes stop).
+  let failure: { error: unknown } | undefined;
+  for (let i = 0; i < total && failure === undefined; i++) {
     const wait = start + i * intervalMs - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(call(i));
+    inflight.push(
+      call(i).catch((error: unknown) => {
+        failure ??= { error };
+      }),
+    );
   }
   await Promise.all(inflight);
+  if (failure !== undefined) throw failure.error;
   return performance.now() - start;
 }
 
@@ -317,12 +328,10 @@ async function watchFanOut(
 }
 
 /** Runs every phase on one started server; returns the figures. */
-async function measure(
-  backendName: string,
-  server: NavarchServer,
-  store: BackendInstance,
-  only: Set<string> | undefined,
-): Promise<BackendResult> {
+async function measure(target: Target, only: Set<string> | undefined): Promise<BackendResult> {
+  const { server, otherPids, othersRole } = target;
+  /** Processes the event-loop probe runs in. */
+  const probed = [server.pid, ...(target.othersRunNode ? otherPids : [])];
   const api = server.client;
   const createRate = Number(process.env.BENCH_CREATE_RATE ?? 200);
   const podsTotal = Number(process.env.BENCH_PODS ?? 10_000);
@@ -330,7 +339,7 @@ async function measure(
   const runs = (phase: string) => only === undefined || only.has(phase);
   const progress = (what: string) => process.stderr.write(`  ${what} (load ${loadAverage()})\n`);
   const result: BackendResult = {
-    backend: backendName,
+    backend: target.title,
     loadBefore: loadAverage(),
     loadAfter: '',
     rows: [],
@@ -358,7 +367,25 @@ async function measure(
     progress(`create at ${createRate}/s`);
     const latencies: number[] = [];
     const cpuBefore = cpuMs(server.pid);
-    const storeCpuBefore = (store.pids ?? []).map(cpuMs);
+    const othersCpuBefore = otherPids.map(cpuMs);
+    await loopDelays(probed);
+    const metricsSources: { what: string; source: NavarchServer | string }[] = [
+      ...target.servers.map((s, i) => ({
+        what: i === 0 ? 'the driven server' : `other server ${i}`,
+        source: s,
+      })),
+      ...target.storeMetricsUrls.map((url, i) => ({ what: `store member ${i + 1}`, source: url })),
+    ];
+    const scrape = () =>
+      Promise.all(
+        metricsSources.map((m) => scrapeHistograms(m.source, createHistograms, createHistogramFilter)),
+      );
+    const metricsBefore = process.env.BENCH_DEBUG ? await scrape() : [];
+    const probe =
+      process.env.BENCH_DEBUG && target.storeEndpoint !== undefined
+        ? probeStore(target.storeEndpoint, 50)
+        : undefined;
+    const benchCpuBefore = process.cpuUsage();
     const phaseStart = performance.now();
     const timeline: { startMs: number; latencyMs: number }[] = [];
     const elapsed = await openLoop(createRate, createCount, async (i) => {
@@ -366,12 +393,31 @@ async function measure(
       await timed(() => api.post('/api/v1/namespaces/bench/pods', pod(`p${i}`)), 201, latencies);
       timeline.push({ startMs, latencyMs: performance.now() - phaseStart - startMs });
     });
+    const probeFigures = await probe?.stop();
     if (process.env.BENCH_DEBUG) {
+      if (probeFigures !== undefined)
+        process.stderr.write(
+          `    store probe (${target.storeEndpoint}, one write per 50 ms): ${probeFigures}\n`,
+        );
       const busy = (before: number, pid: number) =>
         `${(((cpuMs(pid) - before) / elapsed) * 100).toFixed(0)}%`;
+      const benchCpu = process.cpuUsage(benchCpuBefore);
       process.stderr.write(
-        `    CPU busy: server ${busy(cpuBefore, server.pid)}, store ${(store.pids ?? []).map((pid, i) => busy(storeCpuBefore[i]!, pid)).join(' ')}\n`,
+        `    CPU busy: server ${busy(cpuBefore, server.pid)}${otherPids.length > 0 ? `, ${othersRole} ${otherPids.map((pid, i) => busy(othersCpuBefore[i]!, pid)).join(' ')}` : ''}, benchmark ${(((benchCpu.user + benchCpu.system) / 1000 / elapsed) * 100).toFixed(0)}%\n`,
       );
+      const delays = await loopDelays(probed);
+      if (delays.length > 0)
+        process.stderr.write(
+          `    event-loop delay: server ${delays[0]}${delays.length > 1 ? `; ${othersRole} ${delays.slice(1).join('; ')}` : ''}\n`,
+        );
+      const metricsAfter = await scrape();
+      metricsAfter.forEach((after, i) => {
+        const before = metricsBefore[i]!;
+        const lines = createHistograms.map(
+          (name) => `${name.replace(/_seconds$/, '')} ${histogramDelta(before.get(name)!, after.get(name)!)}`,
+        );
+        process.stderr.write(`    /metrics of ${metricsSources[i]!.what}: ${lines.join('; ')}\n`);
+      });
       for (let second = 0; second * 1000 < elapsed; second++) {
         const inSecond = timeline
           .filter((t) => t.startMs >= second * 1000 && t.startMs < (second + 1) * 1000)
@@ -484,12 +530,14 @@ async function measure(
       if (res.status !== 201) throw new Error(`pod create answered ${res.status}`);
     });
     const count = await api.get<{ items: unknown[] }>('/api/v1/namespaces/bench/pods');
-    const storeRss = (store.pids ?? []).map((pid) => `${rssMiB(pid).toFixed(0)}`);
+    const othersRss = otherPids.map((pid) => `${rssMiB(pid).toFixed(0)}`);
     result.notes.push(
       `server RSS: ${rssIdle.toFixed(0)} MiB idle, ${rssMiB(server.pid).toFixed(0)} MiB with ${count.body.items.length} pods stored` +
-        (storeRss.length > 0 ? ` (store members: ${storeRss.join(', ')} MiB)` : ' (store included)'),
+        (othersRss.length > 0 ? ` (${othersRole}: ${othersRss.join(', ')} MiB)` : ' (store included)'),
     );
   }
+  const afterwards = await target.afterwards?.();
+  if (afterwards !== undefined) result.notes.push(afterwards);
   result.loadAfter = loadAverage();
   return result;
 }
@@ -518,8 +566,11 @@ function printTable(result: BackendResult): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Set by SIGINT/SIGTERM: the failures that follow are the interruption's, not the run's. */
+let interrupted = false;
+
 async function main(): Promise<void> {
-  const names = (process.env.BENCH_BACKEND ?? 'embedded,store')
+  const names = (process.env.BENCH_BACKEND ?? 'embedded,store,cluster,cluster-follower')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
@@ -534,37 +585,60 @@ async function main(): Promise<void> {
     ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()))
     : undefined;
   const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // Every process the backends spawn inherits the probe and the metrics switch.
+  let cleanupProbe: (() => void) | undefined;
+  if (process.env.BENCH_DEBUG) {
+    process.env.NAVARCH_COMPAT_METRICS = '1';
+    cleanupProbe = enableLoopDelayProbe(nodeArgs);
+  }
 
   const results: BackendResult[] = [];
-  let stopCurrent: (() => Promise<unknown>) | undefined;
-  // An interrupted run (Ctrl-C, a timeout) must not leave a store or the server behind.
+  // Stops for every process the current backend started; run newest first.
+  const stops: (() => Promise<unknown>)[] = [];
+  // One stop at a time: a signal and the failure it causes both wait for the same one, so the
+  // process never exits halfway through (a server killed but its data dir left behind).
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (let stop = stops.pop(); stop !== undefined; stop = stops.pop())
+        await stop().catch(() => undefined);
+    })().finally(() => {
+      stopping = undefined;
+    });
+    return stopping;
+  };
+  // An interrupted run (Ctrl-C, a timeout) must not leave a store or a server behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void (stopCurrent?.() ?? Promise.resolve()).finally(() => process.exit(130));
+      interrupted = true;
+      // Requests in flight fail as the processes stop: that is expected now, not a crash.
+      process.on('unhandledRejection', () => undefined);
+      void stopAll().finally(() => process.exit(130));
     });
   }
-  for (const name of names) {
-    const backend = backendsByName[name]!;
-    process.stderr.write(`${backend.name}: starting\n`);
-    const store = await backend.start();
-    let server: NavarchServer | undefined;
-    stopCurrent = () => Promise.allSettled([server?.stop(), store.stop()]);
-    try {
-      server = await startServer({ ...serverOptions(store), nodeArgs });
-      const result = await measure(backend.name, server, store, only);
-      results.push(result);
-      printTable(result);
-    } finally {
-      await server?.stop();
-      await store.stop();
-      stopCurrent = undefined;
+  try {
+    for (const name of names) {
+      const backend = backendsByName[name]!;
+      process.stderr.write(`${backend.name}: starting\n`);
+      try {
+        const target = await backend.start(nodeArgs, (stop) => stops.push(stop));
+        const result = await measure(target, only);
+        results.push(result);
+        printTable(result);
+      } finally {
+        await stopAll();
+      }
     }
+  } finally {
+    cleanupProbe?.();
   }
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(results, null, 2)}\n`);
   if (results.some((r) => r.floors.some((f) => !f.pass))) process.exitCode = 1;
 }
 
 void main().catch((err: unknown) => {
+  // Interrupted: the signal handler exits (130) once every process is stopped.
+  if (interrupted) return;
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

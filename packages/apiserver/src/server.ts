@@ -297,7 +297,7 @@ export class ApiServer {
       this.config.log.info({ revision: target }, 'compacted store history');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      // Another server of the cluster compacted first (the etcd3 client reports etcd's message).
+      // Another server of the cluster compacted first (the etcd client reports etcd's message).
       if (err instanceof CompactedError || message.includes('required revision has been compacted')) return;
       this.config.log.warn({ err: message }, 'store compaction failed');
     }

@@ -1,9 +1,19 @@
 /**
  * The storage seam: everything the API server needs from its datastore, spoken over the etcd
  * v3 protocol. `EtcdKvStore` talks to a real etcd or to a Navarch store member (which serves the
- * same gRPC API); nothing else in the apiserver touches the etcd client.
+ * same gRPC API) through the lean client in etcd-client.ts; nothing else in the apiserver touches
+ * the etcd protocol.
  */
-import { Etcd3, type IKeyValue, type IOptions, type IRequestOp, type Watcher } from 'etcd3';
+import { EtcdClient, type EtcdClientOptions, EtcdWatchCanceledError } from './etcd-client.js';
+import {
+  decodeRangeResponse,
+  decodeTxnResponse,
+  encodeCompactionRequest,
+  encodeRangeRequest,
+  encodeTxnRequest,
+  encodeWatchCreate,
+  type WireKeyValue,
+} from './etcd-wire.js';
 
 /** One stored key at one revision. */
 export interface KeyValue {
@@ -100,12 +110,12 @@ export function prefixEnd(prefix: string): string {
   return '\0';
 }
 
-function toKeyValue(kv: IKeyValue): KeyValue {
+function toKeyValue(kv: WireKeyValue): KeyValue {
   return {
     key: kv.key.toString(),
     value: kv.value,
-    modRevision: Number(kv.mod_revision),
-    createRevision: Number(kv.create_revision),
+    modRevision: kv.modRevision,
+    createRevision: kv.createRevision,
   };
 }
 
@@ -122,66 +132,56 @@ function isCompaction(err: unknown): boolean {
 /** Largest gRPC response accepted from the store. */
 const maxReceiveBytes = 1024 * 1024 * 1024;
 
+/** etcd's message for a read or watch below the compact revision. */
+const compactedMessage = 'etcdserver: mvcc: required revision has been compacted';
+
+const emptyKey: Buffer = Buffer.alloc(0);
+
 /** `KvStore` over the etcd v3 gRPC API (a real etcd or a Navarch store member). */
 export class EtcdKvStore implements KvStore {
-  private readonly client: Etcd3;
+  private readonly client: EtcdClient;
 
   /** `endpoints` are URLs such as `http://127.0.0.1:2379`. */
-  constructor(endpoints: readonly string[], options: Partial<IOptions> = {}) {
-    this.client = new Etcd3({
-      hosts: [...endpoints],
-      dialTimeout: 5000,
-      // Range pages carry many objects of up to 3 MiB each; gRPC's default 4 MiB receive limit
-      // would fail a page of large objects (and trip the client's circuit breaker).
-      grpcOptions: { 'grpc.max_receive_message_length': maxReceiveBytes },
+  constructor(endpoints: readonly string[], options: Partial<EtcdClientOptions> = {}) {
+    this.client = new EtcdClient(endpoints, {
+      connectTimeoutMs: 5000,
+      // Range pages carry many objects of up to 3 MiB each; gRPC's usual 4 MiB limit would fail
+      // a page of large objects.
+      maxReceiveBytes,
       ...options,
     });
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.client.kv.range({ key: storeKeyBytes(key) });
+    const res = await this.rangeCall(encodeRangeRequest(storeKeyBytes(key), emptyKey, 0, 0));
     const kv = res.kvs[0];
     return kv ? toKeyValue(kv) : undefined;
   }
 
   async range(start: string, end: string, limit: number, revision: number): Promise<RangeResult> {
-    try {
-      const res = await this.client.kv.range({
-        key: storeKeyBytes(start),
-        range_end: storeKeyBytes(end),
-        limit,
-        revision,
-      });
-      return { kvs: res.kvs.map(toKeyValue), more: res.more, revision: Number(res.header.revision) };
-    } catch (err) {
-      if (isCompaction(err)) throw new CompactedError(err instanceof Error ? err.message : String(err));
-      throw err;
-    }
+    const res = await this.rangeCall(
+      encodeRangeRequest(storeKeyBytes(start), storeKeyBytes(end), limit, revision),
+    );
+    return { kvs: res.kvs.map(toKeyValue), more: res.more, revision: res.revision };
   }
 
   async txn(compares: readonly Compare[], writes: readonly WriteOp[]): Promise<TxnResult> {
-    const res = await this.client.kv.txn({
-      compare: compares.map((c) =>
-        c.target === 'mod'
-          ? { key: storeKeyBytes(c.key), target: 'Mod', result: 'Equal', mod_revision: c.equals }
-          : { key: storeKeyBytes(c.key), target: 'Value', result: 'Equal', value: c.equals },
+    const request = encodeTxnRequest(
+      compares.map((c) => ({ ...c, key: storeKeyBytes(c.key) })),
+      writes.map((w) =>
+        'put' in w ? { put: storeKeyBytes(w.put), value: w.value } : { delete: storeKeyBytes(w.delete) },
       ),
-      success: writes.map(
-        (w): IRequestOp =>
-          'put' in w
-            ? { request_put: { key: storeKeyBytes(w.put), value: w.value } }
-            : { request_delete_range: { key: storeKeyBytes(w.delete) } },
-      ),
-      failure: compares.map((c): IRequestOp => ({ request_range: { key: storeKeyBytes(c.key) } })),
-    });
+      compares.map((c) => ({ range: storeKeyBytes(c.key) })),
+    );
+    const res = decodeTxnResponse(await this.client.unary('/etcdserverpb.KV/Txn', request, 'write'));
     const current: (KeyValue | undefined)[] = [];
     if (!res.succeeded) {
-      for (const r of res.responses) {
-        const kv = r.response_range?.kvs[0];
+      for (const kvs of res.responses) {
+        const kv = kvs[0];
         current.push(kv ? toKeyValue(kv) : undefined);
       }
     }
-    return { succeeded: res.succeeded, revision: Number(res.header.revision), current };
+    return { succeeded: res.succeeded, revision: res.revision, current };
   }
 
   async watch(
@@ -190,44 +190,61 @@ export class EtcdKvStore implements KvStore {
     onEvents: (events: StoreEvent[]) => void,
     onError: (err: Error) => void,
   ): Promise<StoreWatch> {
-    const watcher: Watcher = await this.client
-      .watch()
-      .prefix(prefix)
-      .withPreviousKV()
-      .startRevision(String(fromRevision))
-      .create();
-    watcher.on('data', (res) => {
-      const events: StoreEvent[] = [];
-      for (const e of res.events) {
-        const kv = e.kv;
-        const isDelete = String(e.type) === 'Delete' || String(e.type) === '1';
-        events.push({
-          type: isDelete ? 'delete' : 'put',
-          key: kv.key.toString(),
-          value: isDelete ? (e.prev_kv?.value ?? Buffer.alloc(0)) : kv.value,
-          prevValue: e.prev_kv?.value,
-          modRevision: Number(kv.mod_revision),
-          createRevision: Number(kv.create_revision),
-        });
-      }
-      if (events.length > 0) onEvents(events);
-    });
-    watcher.on('error', (err) => {
-      onError(isCompaction(err) ? new CompactedError(err.message) : err);
-    });
-    return { cancel: () => watcher.cancel() };
+    const key = storeKeyBytes(prefix);
+    const end = storeKeyBytes(prefixEnd(prefix));
+    const canceled = (err: Error) =>
+      err instanceof EtcdWatchCanceledError && err.compactRevision > 0
+        ? new CompactedError(compactedMessage)
+        : err;
+    try {
+      const watch = await this.client.watch(
+        fromRevision,
+        (startRevision) => encodeWatchCreate(key, end, startRevision, true),
+        {
+          onEvents: (wireEvents) => {
+            const events: StoreEvent[] = [];
+            for (const e of wireEvents) {
+              const isDelete = e.type === 'delete';
+              events.push({
+                type: e.type,
+                key: e.kv.key.toString(),
+                value: isDelete ? (e.prevKv?.value ?? emptyKey) : e.kv.value,
+                prevValue: e.prevKv?.value,
+                modRevision: e.kv.modRevision,
+                createRevision: e.kv.createRevision,
+              });
+            }
+            onEvents(events);
+          },
+          onError: (err) => onError(canceled(err)),
+        },
+      );
+      return { cancel: async () => watch.cancel() };
+    } catch (err) {
+      throw err instanceof Error ? canceled(err) : err;
+    }
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.client.kv.range({ key: Buffer.from('\0'), limit: 1, keys_only: true });
-    return Number(res.header.revision);
+    const res = await this.rangeCall(encodeRangeRequest(Buffer.from('\0'), emptyKey, 1, 0, true));
+    return res.revision;
   }
 
   async compact(revision: number): Promise<void> {
-    await this.client.kv.compact({ revision, physical: true });
+    await this.client.unary('/etcdserverpb.KV/Compact', encodeCompactionRequest(revision, true), 'write');
   }
 
   close(): void {
     this.client.close();
+  }
+
+  /** A Range call; a revision below the compact revision is a `CompactedError`. */
+  private async rangeCall(request: Buffer) {
+    try {
+      return decodeRangeResponse(await this.client.unary('/etcdserverpb.KV/Range', request, 'read'));
+    } catch (err) {
+      if (isCompaction(err)) throw new CompactedError(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
   }
 }

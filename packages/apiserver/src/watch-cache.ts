@@ -213,8 +213,7 @@ export class WatchCache {
     this.options.log.warn({ err, prefix: this.prefix }, 'store watch ended; reloading the watch cache');
     for (const s of this.subscribers) s.fail(err, false);
     this.subscribers.clear();
-    // The store already cancelled this watch; cancelling it again makes the etcd3 client
-    // receive a response for a watcher it no longer knows, which it throws on.
+    // The store already ended this watch: there is nothing left to cancel.
     this.storeWatch = undefined;
     await this.start();
   }
