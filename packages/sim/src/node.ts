@@ -11,6 +11,7 @@ import {
   type Entry,
   ErrProposalDropped,
   type Message,
+  MessageType,
   RawNode,
   type Ready,
   type SnapshotStatus,
@@ -86,6 +87,11 @@ type InboxItem =
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Messages asking the leader for something; they acknowledge no state of the sender's own. */
+function isRequestToLeader(message: Message): boolean {
+  return message.type === MessageType.Prop || message.type === MessageType.ReadIndex;
+}
 
 function waiterKey(clientId: number, requestId: number): string {
   return `${clientId}:${requestId}`;
@@ -344,6 +350,10 @@ export class SimNode {
       if (early === 'anyone' || (early === 'leader' && this.role === 'leader' && commitDurable)) {
         for (const message of ready.messages) this.hooks.send(this.id, message);
         this.sentEarly.add(ready);
+      } else {
+        // As the store's driver: forwarded proposals and read requests promise nothing durable.
+        for (const message of ready.messages)
+          if (isRequestToLeader(message)) this.hooks.send(this.id, message);
       }
       if (ready.mustSync && this.hooks.crashPoint(this.id, ready, false)) {
         this.crash();
@@ -426,7 +436,8 @@ export class SimNode {
       }
     }
     if (!this.sentEarly.delete(ready)) {
-      for (const message of ready.messages) this.hooks.send(this.id, message);
+      for (const message of ready.messages)
+        if (!isRequestToLeader(message)) this.hooks.send(this.id, message);
     }
     if (ready.snapshot !== undefined) {
       this.kv.restore(ready.snapshot.metadata.index, ready.snapshot.data);

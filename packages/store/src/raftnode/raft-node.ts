@@ -77,6 +77,11 @@ interface PendingProposal {
   timer: NodeJS.Timeout;
 }
 
+/** Messages a member sends to ask the leader for something (not acknowledging any state of its own). */
+function isRequestToLeader(message: Message): boolean {
+  return message.type === MessageType.Prop || message.type === MessageType.ReadIndex;
+}
+
 function consensusError(code: ConsensusErrorCode, message: string): ConsensusError {
   return new ConsensusError(code, message);
 }
@@ -347,6 +352,10 @@ export class RaftNode implements Consensus {
     if (sendFirst && rd.entries.length === 0 && !rd.snapshot)
       applyLater = this.applyDurable(rd.committedEntries, rd.entries);
     if (sendFirst) for (const message of rd.messages) this.sendMessage(message);
+    // A follower's forwarded proposals and read requests ask for something and promise nothing
+    // about its own state: they need not wait for its fsync (a write through a follower would
+    // otherwise queue behind an unrelated sync).
+    else for (const message of rd.messages) if (isRequestToLeader(message)) this.sendMessage(message);
 
     const started = performance.now();
     const persist: Parameters<RaftLogStorage['save']>[0] = { entries: rd.entries };
@@ -363,7 +372,8 @@ export class RaftNode implements Consensus {
     if (rd.mustSync) this.metrics.walFsyncDurationSeconds.observe((performance.now() - started) / 1000);
 
     // Only now that the state above is durable may anything that promises it leave.
-    if (!sendFirst) for (const message of rd.messages) this.sendMessage(message);
+    if (!sendFirst)
+      for (const message of rd.messages) if (!isRequestToLeader(message)) this.sendMessage(message);
 
     for (const readState of rd.readStates) this.reads.onReadState(readState.index, readState.context);
 
