@@ -1,7 +1,9 @@
+import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
+import { decodeMessageBatch, encodeFramedMessageBatch, encodeMessageBatch } from './batch-codec.js';
 import {
   type ClusterInfoResponse,
   type MessageBatch,
@@ -10,6 +12,9 @@ import {
   type SnapshotChunk,
   urlToTarget,
 } from './peer-proto.js';
+
+/** The gRPC method every Raft batch travels on (a client stream of MessageBatch). */
+const SEND_PATH = '/navarch.peer.v1.RaftPeer/Send';
 
 /** What the transport delivers to, implemented by the Raft driver. */
 export interface TransportHandler {
@@ -51,21 +56,27 @@ export interface TransportOptions {
 }
 
 /**
- * One outbound, long-lived client stream per peer with a bounded queue. Messages are batched
- * while a previous write is in flight (pipelining: many batches in flight on one HTTP/2 stream,
- * gRPC flow control pushes back). On error it reconnects with exponential backoff; while
- * disconnected messages stay queued up to capacity and further ones are dropped and counted
- * (Raft retransmits what matters).
+ * One outbound, long-lived gRPC client stream (RaftPeer/Send) per peer with a bounded queue,
+ * written directly on node:http2: the sender is on every Raft message's path, and grpc-js's call
+ * stack cost more per batch than the batch itself. Messages are batched while a previous write is
+ * in flight (pipelining: many batches in flight on one HTTP/2 stream; HTTP/2 flow control pushes
+ * back through `write()` returning false). A ping every keepalive interval that goes unanswered
+ * drops the connection (a silent peer: partition, SIGSTOP). On any end of the stream it reconnects
+ * with exponential backoff; while disconnected messages stay queued up to capacity and further
+ * ones are dropped and counted (Raft retransmits what matters).
  */
 class PeerSender {
   private readonly queue: Uint8Array[] = [];
-  private client: grpc.Client | undefined;
-  private stream: grpc.ClientWritableStream<MessageBatch> | undefined;
+  private session: ClientHttp2Session | undefined;
+  private stream: ClientHttp2Stream | undefined;
   private waitingForDrain = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
   private flushScheduled = false;
   private stopped = false;
+  /** The grpc-js channel for the rare calls (snapshots, cluster info), dialled on first use. */
+  private client: grpc.Client | undefined;
   /** True once the current stream has seen the server's headers. */
   connected = false;
   /** This peer's metric series, looked up once instead of hashing labels on every batch. */
@@ -104,45 +115,96 @@ class PeerSender {
     if (this.stream || this.reconnectTimer || this.stopped) return;
     const url = this.urls[0];
     if (url === undefined) return;
-    if (!this.client) {
-      const Service = this.transport.service;
-      this.client = new Service(
-        urlToTarget(url),
-        grpc.credentials.createInsecure(),
-        this.transport.channelOptions,
-      );
+    let session = this.session;
+    if (session === undefined || session.closed || session.destroyed) {
+      session = connect(`http://${urlToTarget(url)}`, { settings: { enablePush: false } });
+      const opened = session;
+      // Failures surface as the stream's close; the listener keeps Node from throwing.
+      opened.on('error', () => {});
+      opened.on('goaway', () => {
+        if (this.session === opened) this.session = undefined;
+      });
+      this.session = opened;
+      this.startKeepalive(opened);
     }
-    const stream = (
-      this.client as unknown as {
-        Send(
-          callback: (err: grpc.ServiceError | null, response?: SendResponse) => void,
-        ): grpc.ClientWritableStream<MessageBatch>;
-      }
-    ).Send((err) => this.onStreamEnd(stream, err));
-    stream.on('metadata', () => {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(
+        {
+          [constants.HTTP2_HEADER_METHOD]: 'POST',
+          [constants.HTTP2_HEADER_PATH]: SEND_PATH,
+          [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+          [constants.HTTP2_HEADER_TE]: 'trailers',
+        },
+        { endStream: false },
+      );
+    } catch (err) {
+      // The session is going away (GOAWAY, closing): drop it and dial again after the backoff.
+      session.destroy();
+      this.session = undefined;
+      this.scheduleReconnect((err as Error).message);
+      return;
+    }
+    let status = '';
+    stream.on('response', (headers) => {
       if (this.stream !== stream) return;
+      // A trailers-only answer (an error before any message) carries grpc-status in the headers.
+      if (headers['grpc-status'] !== undefined) {
+        status = `${headers['grpc-status']} ${decodeURIComponent(String(headers['grpc-message'] ?? ''))}`;
+        return;
+      }
       this.connected = true;
       this.backoffMs = this.transport.initialBackoffMs;
+    });
+    stream.on('trailers', (trailers) => {
+      status = `${trailers['grpc-status']} ${decodeURIComponent(String(trailers['grpc-message'] ?? ''))}`;
     });
     stream.on('drain', () => {
       if (this.stream !== stream) return;
       this.waitingForDrain = false;
       this.flush();
     });
-    stream.on('error', () => {
-      // Reported through the callback; the listener keeps Node from throwing.
-    });
+    // The server's SendResponse only comes at the end; nothing to read before.
+    stream.resume();
+    stream.on('error', () => {});
+    stream.on('close', () =>
+      this.onStreamEnd(stream, status || `stream closed (code ${stream.rstCode ?? 0})`),
+    );
     this.stream = stream;
     this.waitingForDrain = false;
   }
 
-  private onStreamEnd(stream: grpc.ClientWritableStream<MessageBatch>, err: grpc.ServiceError | null): void {
+  /** Pings `session` every keepalive interval; a ping not answered in time drops the connection. */
+  private startKeepalive(session: ClientHttp2Session): void {
+    const { keepaliveTimeMs, keepaliveTimeoutMs } = this.transport;
+    const tick = (): void => {
+      if (this.session !== session || session.destroyed) return;
+      const deadline = setTimeout(() => session.destroy(), keepaliveTimeoutMs).unref();
+      const sent = session.ping((err) => {
+        clearTimeout(deadline);
+        if (err) session.destroy();
+        else this.keepaliveTimer = setTimeout(tick, keepaliveTimeMs).unref();
+      });
+      if (!sent) {
+        clearTimeout(deadline);
+        session.destroy();
+      }
+    };
+    clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = setTimeout(tick, keepaliveTimeMs).unref();
+  }
+
+  private onStreamEnd(stream: ClientHttp2Stream, reason: string): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
     this.connected = false;
     if (this.stopped) return;
-    if (err)
-      this.transport.logger.debug({ peer: memberIdHex(this.peerId), err: err.message }, 'peer stream ended');
+    this.scheduleReconnect(reason);
+  }
+
+  /** Reports the peer unreachable to Raft and dials again after the current backoff. */
+  private scheduleReconnect(reason: string): void {
+    this.transport.logger.debug({ peer: memberIdHex(this.peerId), reason }, 'peer stream ended');
     this.transport.onUnreachable?.(this.peerId);
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.transport.maxBackoffMs);
@@ -177,13 +239,13 @@ class PeerSender {
       }
       if (messages.length === 0) continue;
       this.sentBytes.inc(bytes);
-      const ok = stream.write({
+      const frame = encodeFramedMessageBatch({
         cluster_id: this.transport.clusterId(),
         from: this.transport.memberId,
         to: this.peerId,
         messages,
       });
-      if (!ok) this.waitingForDrain = true;
+      if (!stream.write(frame)) this.waitingForDrain = true;
     }
   }
 
@@ -191,23 +253,30 @@ class PeerSender {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.stream?.cancel();
-    this.stream = undefined;
-    this.client?.close();
-    this.client = undefined;
+    this.closeConnections();
     this.queue.length = 0;
   }
 
-  /** Drops the channel so the next send dials the (possibly new) URLs. */
+  /** Drops the connections so the next send dials the (possibly new) URLs. */
   reset(urls: string[]): void {
     this.urls = urls;
-    this.stream?.cancel();
+    this.closeConnections();
+  }
+
+  private closeConnections(): void {
+    clearTimeout(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+    const stream = this.stream;
     this.stream = undefined;
+    this.connected = false;
+    stream?.close(constants.NGHTTP2_CANCEL);
+    this.session?.close();
+    this.session = undefined;
     this.client?.close();
     this.client = undefined;
   }
 
-  /** The channel to this peer, dialled on first use. */
+  /** The grpc-js channel to this peer for snapshots, dialled on first use. */
   channel(): grpc.Client {
     if (!this.client) {
       this.client = new this.transport.service(
@@ -236,6 +305,9 @@ export class PeerTransport {
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly onUnreachable: ((peerId: number) => void) | undefined;
+  /** Interval of the pings on each peer connection, and how long an answer may take. */
+  readonly keepaliveTimeMs = 2000;
+  readonly keepaliveTimeoutMs = 2000;
   readonly service: grpc.ServiceClientConstructor = raftPeerService();
   readonly channelOptions: grpc.ChannelOptions;
   private readonly handler: TransportHandler;
@@ -264,8 +336,8 @@ export class PeerTransport {
       'grpc.max_send_message_length': this.maxMessageBytes,
       'grpc.max_receive_message_length': this.maxMessageBytes,
       // Detect a silent peer (partition, SIGSTOP) within a few seconds.
-      'grpc.keepalive_time_ms': 2000,
-      'grpc.keepalive_timeout_ms': 2000,
+      'grpc.keepalive_time_ms': this.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': this.keepaliveTimeoutMs,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': this.initialBackoffMs,
       'grpc.max_reconnect_backoff_ms': this.maxBackoffMs,
@@ -280,7 +352,16 @@ export class PeerTransport {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 1000,
     });
-    server.addService(this.service.service, {
+    // Batches are decoded by hand (batch-codec.ts); the rest keeps proto-loader's codec.
+    const definition: grpc.ServiceDefinition = {
+      ...this.service.service,
+      Send: {
+        ...this.service.service.Send!,
+        requestDeserialize: decodeMessageBatch,
+        requestSerialize: encodeMessageBatch,
+      },
+    };
+    server.addService(definition, {
       Send: (
         call: grpc.ServerReadableStream<MessageBatch, SendResponse>,
         callback: grpc.sendUnaryData<SendResponse>,
