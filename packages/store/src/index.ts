@@ -19,6 +19,32 @@ export {
   listenEtcdApi,
 } from './api/server.js';
 export * from './consensus.js';
+export {
+  type BidiStreamHandler,
+  type GrpcHandler,
+  type ServerStreamHandler,
+  type ServiceImplementation,
+  StreamCall,
+  UnaryCall,
+  type UnaryCallback,
+  type UnaryHandler,
+} from './grpc/call.js';
+export {
+  type GrpcMethodDefinition,
+  GrpcServer,
+  type GrpcServerOptions,
+  type GrpcServiceDefinition,
+} from './grpc/server.js';
+export {
+  encodeGrpcMessage,
+  GrpcCallAbortedError,
+  GrpcServerError,
+  GrpcServerErrorCode,
+  type GrpcStatus,
+  GrpcStatusCode,
+  type GrpcStatusCodeValue,
+  parseGrpcTimeoutMs,
+} from './grpc/status.js';
 export { Lessor, type LessorOptions } from './lease/lessor.js';
 // Raft member side (E2): member composition, config, metrics, driver, storage, transport.
 export type {

@@ -4,9 +4,9 @@
  * loopback ports, and a quiet logger.
  */
 import { createServer } from 'node:net';
-import type * as grpc from '@grpc/grpc-js';
 import type {
   Consensus,
+  GrpcServer,
   StateMachine,
   StateMachineSnapshot,
   StoreApplicationFactory,
@@ -167,7 +167,7 @@ export function kvApplication(machines: Map<number, KvStateMachine>): StoreAppli
     machines.set(context.memberId, sm);
     return {
       stateMachine: sm,
-      addServices(_server: grpc.Server, _consensus: Consensus): void {},
+      addServices(_server: GrpcServer, _consensus: Consensus): void {},
       async close(): Promise<void> {},
     };
   };

@@ -2,10 +2,11 @@
  * The default application of a store member: the MVCC state machine on the member's LevelDB
  * (sublevel "mvcc") and the etcd v3 API over the member's Consensus.
  */
-import type * as grpc from '@grpc/grpc-js';
+import type { GrpcServer } from '../grpc/server.js';
 import type { StoreApplication, StoreApplicationContext } from '../member/application.js';
 import type { MvccDatabase } from '../mvcc/persistence.js';
 import { MvccStore } from '../mvcc/store.js';
+import { directBatch } from '../storage/direct-batch.js';
 import { EtcdApi } from './server.js';
 
 /** Name of the LevelDB sublevel the MVCC store owns. */
@@ -13,16 +14,23 @@ export const MVCC_SUBLEVEL = 'mvcc';
 
 /** Builds the etcd application of a member (a StoreApplicationFactory). */
 export async function createEtcdApplication(context: StoreApplicationContext): Promise<StoreApplication> {
-  const db: MvccDatabase = context.db.sublevel<Buffer, Buffer>(MVCC_SUBLEVEL, {
+  const sublevel = context.db.sublevel<Buffer, Buffer>(MVCC_SUBLEVEL, {
     keyEncoding: 'buffer',
     valueEncoding: 'buffer',
   });
+  // Writes skip abstract-level's per-operation layer (see direct-batch.ts); reads use the sublevel.
+  const write = directBatch<Buffer>(sublevel);
+  const db: MvccDatabase = {
+    batch: (operations, options) => write(operations, { sync: options?.sync ?? false }),
+    iterator: (options) => sublevel.iterator(options ?? {}),
+    clear: () => sublevel.clear(),
+  };
   const store = new MvccStore({ db });
   await store.open();
   let api: EtcdApi | null = null;
   return {
     stateMachine: store,
-    addServices(server: grpc.Server, consensus): void {
+    addServices(server: GrpcServer, consensus): void {
       api = new EtcdApi({
         consensus,
         store,

@@ -1,7 +1,8 @@
 /** The etcd Cluster service: membership through {@link Consensus}. */
-import type * as grpc from '@grpc/grpc-js';
+
 import type { MemberInfo } from '../consensus.js';
-import type { ApiContext } from './context.js';
+import type { ServiceImplementation } from '../grpc/call.js';
+import type { ApiContext, CallSignal } from './context.js';
 import type { WireLong } from './convert.js';
 import { EtcdErrors } from './errors.js';
 
@@ -50,10 +51,10 @@ function checkUrls(urls: readonly string[] | undefined): string[] {
 }
 
 /** The Cluster service implementation. */
-export function clusterService(context: ApiContext): grpc.UntypedServiceImplementation {
+export function clusterService(context: ApiContext): ServiceImplementation {
   const unary = <Request, Response>(
     method: string,
-    handler: (request: Request, signal: AbortSignal) => Promise<Response>,
+    handler: (request: Request, call: CallSignal) => Promise<Response>,
   ) => context.unary('Cluster', method, handler);
   const members = () => context.consensus.members().map(toWireMember);
   // etcd's Cluster responses carry no revision (0) in their header.

@@ -3,10 +3,10 @@
  * limits, response headers, proposing, and the unary-call wrapper that maps errors to etcd's gRPC
  * statuses and counts requests.
  */
-import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Consensus } from '../consensus.js';
+import type { UnaryHandler } from '../grpc/call.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { MvccStore } from '../mvcc/store.js';
 import type { MvccRequest, MvccResult } from '../mvcc/types.js';
@@ -46,6 +46,14 @@ export const DEFAULT_ETCD_API_LIMITS: EtcdApiLimits = {
   watchCatchUpBatchEvents: 1000,
   minLeaseTtlSeconds: 2,
 };
+
+/**
+ * The cancellation of the call a handler serves. The AbortSignal is made on first use (it costs
+ * several microseconds), so handlers read it only where they wait on something cancellable.
+ */
+export interface CallSignal {
+  readonly signal: AbortSignal;
+}
 
 /** etcdserverpb.ResponseHeader as sent. */
 export interface WireHeader {
@@ -89,7 +97,7 @@ export class ApiContext {
     type: 'unary' | 'bidi_stream' | 'server_stream',
     service: string,
     method: string,
-    code: grpc.status,
+    code: number,
   ): void {
     this.handled?.inc({
       grpc_type: type,
@@ -112,37 +120,30 @@ export class ApiContext {
     return result;
   }
 
-  /** Waits for a linearizable read point unless `serializable`. */
-  async readBarrier(serializable: boolean, signal?: AbortSignal): Promise<void> {
-    if (!serializable) await this.consensus.readIndex(signal);
+  /** Waits for a linearizable read point unless `serializable` (which needs no signal, so makes none). */
+  async readBarrier(serializable: boolean, call?: CallSignal): Promise<void> {
+    if (!serializable) await this.consensus.readIndex(call?.signal);
   }
 
-  /** Wraps an async handler as a grpc-js unary handler with etcd's error mapping and metrics. */
+  /** Wraps an async handler as a unary gRPC handler with etcd's error mapping and metrics. */
   unary<Request, Response>(
     service: string,
     method: string,
-    handler: (request: Request, signal: AbortSignal) => Promise<Response>,
-  ): grpc.handleUnaryCall<Request, Response> {
+    handler: (request: Request, call: CallSignal) => Promise<Response>,
+  ): UnaryHandler<Request, Response> {
     return (call, callback) => {
-      const controller = new AbortController();
-      let done = false;
-      // grpc-js also reports 'cancelled' when the client resets a finished call: abort only waits.
-      const onCancelled = () => {
-        if (!done) controller.abort();
-      };
-      call.once('cancelled', onCancelled);
-      const finish = () => {
-        done = true;
-        call.removeListener('cancelled', onCancelled);
-      };
-      handler(call.request, controller.signal).then(
+      handler(call.request, call).then(
         (response) => {
-          finish();
           this.count('unary', service, method, 0);
           callback(null, response);
         },
         (failure: unknown) => {
-          finish();
+          // A call the client cancelled or whose deadline passed has ended already: count why.
+          const aborted = call.abortReason;
+          if (aborted !== null) {
+            this.count('unary', service, method, aborted.code);
+            return;
+          }
           const error = toStatusError(failure);
           if (error.code === 2)
             this.logger?.error({ component: 'etcd-api', method, err: failure }, 'request failed');

@@ -1,8 +1,8 @@
 /** The etcd KV service: Range, Put, DeleteRange, Txn, Compact. */
-import type * as grpc from '@grpc/grpc-js';
+import type { ServiceImplementation } from '../grpc/call.js';
 import { checkTxn, isReadOnlyTxn } from '../mvcc/compare.js';
 import type { RequestOp, TxnRequest } from '../mvcc/types.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext, CallSignal } from './context.js';
 import {
   fromWireDeleteRange,
   fromWirePut,
@@ -51,49 +51,52 @@ function isSerializableTxn(txn: TxnRequest): boolean {
 }
 
 /** The KV service implementation. */
-export function kvService(context: ApiContext): grpc.UntypedServiceImplementation {
+export function kvService(context: ApiContext): ServiceImplementation {
   const unary = <Request, Response>(
     method: string,
-    handler: (request: Request, signal: AbortSignal) => Promise<Response>,
+    handler: (request: Request, call: CallSignal) => Promise<Response>,
   ) => context.unary('KV', method, handler);
   return {
-    Range: unary('Range', async (wire: WireRangeRequest, signal) => {
+    Range: unary('Range', async (wire: WireRangeRequest, call) => {
       const request = fromWireRange(wire);
       if (request.key.length === 0) throw EtcdErrors.emptyKey();
-      await context.readBarrier(request.serializable, signal);
+      await context.readBarrier(request.serializable, call);
       const result = context.store.range(request);
       return { header: context.header(), ...toWireRange(result) };
     }),
-    Put: unary('Put', async (wire: WirePutRequest, signal) => {
+    Put: unary('Put', async (wire: WirePutRequest, call) => {
       const put = fromWirePut(wire);
       checkOps([{ type: 'put', put }]);
-      const result = await context.propose({ type: 'put', put }, signal);
+      const result = await context.propose({ type: 'put', put }, call.signal);
       return { header: context.header(result.revision), ...toWirePut(result.put ?? { prevKv: null }) };
     }),
-    DeleteRange: unary('DeleteRange', async (wire: WireDeleteRangeRequest, signal) => {
+    DeleteRange: unary('DeleteRange', async (wire: WireDeleteRangeRequest, call) => {
       const deleteRange = fromWireDeleteRange(wire);
       if (deleteRange.key.length === 0) throw EtcdErrors.emptyKey();
-      const result = await context.propose({ type: 'deleteRange', deleteRange }, signal);
+      const result = await context.propose({ type: 'deleteRange', deleteRange }, call.signal);
       return {
         header: context.header(result.revision),
         ...toWireDeleteRange(result.deleteRange ?? { deleted: 0, prevKvs: [] }),
       };
     }),
-    Txn: unary('Txn', async (wire: WireTxnRequest, signal) => {
+    Txn: unary('Txn', async (wire: WireTxnRequest, call) => {
       const txn = fromWireTxn(wire);
       checkTxnRequest(txn, context.limits.maxTxnOps);
       if (isReadOnlyTxn(txn)) {
-        await context.readBarrier(isSerializableTxn(txn), signal);
+        await context.readBarrier(isSerializableTxn(txn), call);
         const header = context.header();
         return { header, ...toWireTxn(context.store.readOnlyTxn(txn), { revision: header.revision }) };
       }
-      const result = await context.propose({ type: 'txn', txn }, signal);
+      const result = await context.propose({ type: 'txn', txn }, call.signal);
       const header = context.header(result.revision);
       const txnResult = result.txn ?? { succeeded: false, responses: [] };
       return { header, ...toWireTxn(txnResult, { revision: result.revision }) };
     }),
-    Compact: unary('Compact', async (wire: { revision?: WireLong; physical?: boolean }, signal) => {
-      const result = await context.propose({ type: 'compact', revision: toNumber(wire.revision) }, signal);
+    Compact: unary('Compact', async (wire: { revision?: WireLong; physical?: boolean }, call) => {
+      const result = await context.propose(
+        { type: 'compact', revision: toNumber(wire.revision) },
+        call.signal,
+      );
       return { header: context.header(result.revision) };
     }),
   };

@@ -4,8 +4,8 @@
  * keep-alives to the leader over HTTP instead). TimeToLive reads the local lessor's estimate.
  */
 import { randomBytes } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
-import type { ApiContext } from './context.js';
+import type { ServiceImplementation, StreamCall } from '../grpc/call.js';
+import type { ApiContext, CallSignal } from './context.js';
 import { toLeaseId, toNumber, type WireLong } from './convert.js';
 import { EtcdErrors, toStatusError } from './errors.js';
 
@@ -18,10 +18,10 @@ function newLeaseId(): string {
 }
 
 /** The Lease service implementation. */
-export function leaseService(context: ApiContext): grpc.UntypedServiceImplementation {
+export function leaseService(context: ApiContext): ServiceImplementation {
   const unary = <Request, Response>(
     method: string,
-    handler: (request: Request, signal: AbortSignal) => Promise<Response>,
+    handler: (request: Request, call: CallSignal) => Promise<Response>,
   ) => context.unary('Lease', method, handler);
   /** Keep-alives of one lease in flight, shared by every stream that asks (one proposal serves them all). */
   const renewals = new Map<string, Promise<number>>();
@@ -36,7 +36,7 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
     return renewal;
   };
 
-  const LeaseKeepAlive: grpc.handleBidiStreamingCall<{ ID?: WireLong }, object> = (call) => {
+  const LeaseKeepAlive = (call: StreamCall<undefined, object>): void => {
     let closed = false;
     const finish = () => {
       if (closed) return;
@@ -59,7 +59,7 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
           }
           closed = true;
           context.count('bidi_stream', 'Lease', 'LeaseKeepAlive', error.code);
-          call.emit('error', { code: error.code, details: error.message });
+          call.fail({ code: error.code, details: error.message });
         },
       );
     });
@@ -67,16 +67,15 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
       finish();
       call.end();
     });
-    call.on('error', finish);
     call.on('cancelled', finish);
   };
 
   return {
-    LeaseGrant: unary('LeaseGrant', async (wire: { TTL?: WireLong; ID?: WireLong }, signal) => {
+    LeaseGrant: unary('LeaseGrant', async (wire: { TTL?: WireLong; ID?: WireLong }, call) => {
       const requested = toLeaseId(wire.ID);
       const id = requested === '0' ? newLeaseId() : requested;
       const ttlSeconds = Math.max(toNumber(wire.TTL), context.limits.minLeaseTtlSeconds);
-      const result = await context.propose({ type: 'leaseGrant', id, ttlSeconds }, signal);
+      const result = await context.propose({ type: 'leaseGrant', id, ttlSeconds }, call.signal);
       return {
         header: context.header(result.revision),
         ID: result.lease?.id ?? id,
@@ -84,13 +83,13 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
         error: '',
       };
     }),
-    LeaseRevoke: unary('LeaseRevoke', async (wire: { ID?: WireLong }, signal) => {
-      const result = await context.propose({ type: 'leaseRevoke', id: toLeaseId(wire.ID) }, signal);
+    LeaseRevoke: unary('LeaseRevoke', async (wire: { ID?: WireLong }, call) => {
+      const result = await context.propose({ type: 'leaseRevoke', id: toLeaseId(wire.ID) }, call.signal);
       return { header: context.header(result.revision) };
     }),
     LeaseKeepAlive,
-    LeaseTimeToLive: unary('LeaseTimeToLive', async (wire: { ID?: WireLong; keys?: boolean }, signal) => {
-      await context.readBarrier(false, signal);
+    LeaseTimeToLive: unary('LeaseTimeToLive', async (wire: { ID?: WireLong; keys?: boolean }, call) => {
+      await context.readBarrier(false, call);
       const id = toLeaseId(wire.ID);
       const lease = context.store.lease(id);
       if (lease === null) return { header: context.header(), ID: id, TTL: -1, grantedTTL: 0, keys: [] };
@@ -102,8 +101,8 @@ export function leaseService(context: ApiContext): grpc.UntypedServiceImplementa
         keys: wire.keys ? lease.keys : [],
       };
     }),
-    LeaseLeases: unary('LeaseLeases', async (_wire: object, signal) => {
-      await context.readBarrier(false, signal);
+    LeaseLeases: unary('LeaseLeases', async (_wire: object, call) => {
+      await context.readBarrier(false, call);
       return { header: context.header(), leases: context.store.leaseIds().map((id) => ({ ID: id })) };
     }),
   };

@@ -1,8 +1,8 @@
 /** The etcd Maintenance service: alarms, status, hashes, snapshots (backups), leadership transfer. */
-import type * as grpc from '@grpc/grpc-js';
+import type { ServiceImplementation, StreamCall } from '../grpc/call.js';
 import type { AlarmType } from '../mvcc/types.js';
 import { toMemberId } from './cluster.js';
-import type { ApiContext } from './context.js';
+import type { ApiContext, CallSignal } from './context.js';
 import { toNumber, type WireLong } from './convert.js';
 import { toStatusError } from './errors.js';
 
@@ -10,33 +10,48 @@ import { toStatusError } from './errors.js';
 const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 /** The Maintenance service implementation. */
-export function maintenanceService(context: ApiContext): grpc.UntypedServiceImplementation {
+export function maintenanceService(context: ApiContext): ServiceImplementation {
   const unary = <Request, Response>(
     method: string,
-    handler: (request: Request, signal: AbortSignal) => Promise<Response>,
+    handler: (request: Request, call: CallSignal) => Promise<Response>,
   ) => context.unary('Maintenance', method, handler);
   const wireAlarms = (alarms: Array<{ memberId: number; alarm: AlarmType }>) =>
     alarms.map((alarm) => ({ memberID: alarm.memberId, alarm: alarm.alarm }));
 
-  const Snapshot: grpc.handleServerStreamingCall<object, object> = (call) => {
+  // Chunks are written as the client reads them: write() returning false waits for 'drain', so a
+  // slow reader holds only the backup itself, never all of it framed in the stream's buffer.
+  const Snapshot = (call: StreamCall<object, object>): void => {
+    let backup: Buffer;
+    let header: ReturnType<ApiContext['header']>;
     try {
-      const backup = context.store.backup();
-      const header = context.header();
-      for (let offset = 0; offset < backup.length; offset += SNAPSHOT_CHUNK_BYTES) {
-        const blob = backup.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
-        call.write({ header, remaining_bytes: backup.length - offset - blob.length, blob });
-      }
-      context.count('server_stream', 'Maintenance', 'Snapshot', 0);
-      call.end();
+      backup = context.store.backup();
+      header = context.header();
     } catch (failure) {
       const error = toStatusError(failure);
       context.count('server_stream', 'Maintenance', 'Snapshot', error.code);
-      call.emit('error', { code: error.code, details: error.message });
+      call.fail({ code: error.code, details: error.message });
+      return;
     }
+    let offset = 0;
+    const pump = (): void => {
+      while (offset < backup.length) {
+        if (call.cancelled) return;
+        const blob = backup.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
+        offset += blob.length;
+        if (!call.write({ header, remaining_bytes: backup.length - offset, blob })) {
+          call.once('drain', pump);
+          return;
+        }
+      }
+      context.count('server_stream', 'Maintenance', 'Snapshot', 0);
+      call.end();
+    };
+    call.once('cancelled', () => context.count('server_stream', 'Maintenance', 'Snapshot', 1));
+    pump();
   };
 
   return {
-    Alarm: unary('Alarm', async (wire: { action?: string; memberID?: WireLong; alarm?: string }, signal) => {
+    Alarm: unary('Alarm', async (wire: { action?: string; memberID?: WireLong; alarm?: string }, call) => {
       const alarm = (wire.alarm ?? 'NONE') as AlarmType;
       const memberId = toNumber(wire.memberID);
       const matching = () =>
@@ -54,7 +69,7 @@ export function maintenanceService(context: ApiContext): grpc.UntypedServiceImpl
         for (const target of targets) {
           await context.propose(
             { type: 'alarm', action: wire.action, memberId: target.memberId, alarm: target.alarm },
-            signal,
+            call.signal,
           );
         }
         return {

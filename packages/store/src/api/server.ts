@@ -3,13 +3,14 @@
  * of a {@link Consensus} and the {@link MvccStore} state machine it drives.
  *
  * Usage (the member composition does this): open the MvccStore, hand it to the Raft driver as its
- * StateMachine, then `const api = new EtcdApi({ consensus, store })`, create a grpc.Server with
- * {@link etcdGrpcServerOptions}, `api.addTo(server)`, bind the client URL; `api.close()` on stop.
+ * StateMachine, then `const api = new EtcdApi({ consensus, store })`, create a {@link GrpcServer}
+ * with {@link etcdGrpcServerOptions}, `api.addTo(server)`, listen on the client URL; `api.close()`
+ * on stop.
  */
-import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Consensus } from '../consensus.js';
+import { GrpcServer, type GrpcServerOptions } from '../grpc/server.js';
 import { Lessor } from '../lease/lessor.js';
 import type { MvccStore } from '../mvcc/store.js';
 import { WatchHub } from '../watch/hub.js';
@@ -46,16 +47,20 @@ export interface EtcdApiOptions {
 /** Extra bytes gRPC may carry beyond the request limit before refusing a message (etcd: 512 KiB). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
-/** grpc.Server options etcd uses: receive limit = request limit + overhead, unlimited send, keepalive. */
-export function etcdGrpcServerOptions(limits: Partial<EtcdApiLimits> = {}): grpc.ServerOptions {
+/**
+ * Options of the etcd API's gRPC server, as etcd sets them: receive limit = request limit + 512 KiB
+ * (gRPC overhead), keepalive pings every 2 hours with a 20 s timeout.
+ */
+export function etcdGrpcServerOptions(
+  limits: Partial<EtcdApiLimits> = {},
+  logger?: Logger,
+): GrpcServerOptions {
   const maxRequestBytes = limits.maxRequestBytes ?? DEFAULT_ETCD_API_LIMITS.maxRequestBytes;
   return {
-    'grpc.max_receive_message_length': maxRequestBytes + GRPC_OVERHEAD_BYTES,
-    'grpc.max_send_message_length': 2 ** 31 - 1,
-    'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
-    'grpc.keepalive_timeout_ms': 20 * 1000,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 5 * 1000,
+    maxReceiveMessageBytes: maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    keepaliveTimeMs: 2 * 60 * 60 * 1000,
+    keepaliveTimeoutMs: 20 * 1000,
+    ...(logger === undefined ? {} : { logger }),
   };
 }
 
@@ -99,7 +104,7 @@ export class EtcdApi {
   }
 
   /** Registers KV, Watch, Lease, Cluster and Maintenance on `server`. */
-  addTo(server: grpc.Server): void {
+  addTo(server: GrpcServer): void {
     const services = loadEtcdServices();
     server.addService(services.KV, kvService(this.context));
     server.addService(services.Watch, watchService(this.context));
@@ -108,7 +113,7 @@ export class EtcdApi {
     server.addService(services.Maintenance, maintenanceService(this.context));
   }
 
-  /** Stops the lessor. Streams end when the grpc.Server shuts down. */
+  /** Stops the lessor. Streams end when the gRPC server shuts down. */
   close(): void {
     this.lessor.close();
   }
@@ -116,7 +121,7 @@ export class EtcdApi {
 
 /** A running gRPC server with the etcd API, for tests and single-process use. */
 export interface EtcdGrpcServer {
-  server: grpc.Server;
+  server: GrpcServer;
   /** Bound port. */
   port: number;
   /** Client URL (http://host:port). */
@@ -132,29 +137,16 @@ export async function listenEtcdApi(
   port = 0,
   limits: Partial<EtcdApiLimits> = {},
 ): Promise<EtcdGrpcServer> {
-  const server = new grpc.Server(etcdGrpcServerOptions(limits));
+  const server = new GrpcServer(etcdGrpcServerOptions(limits));
   api.addTo(server);
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, actual) =>
-      error ? reject(error) : resolve(actual),
-    );
-  });
+  const bound = await server.listen(host, port);
   return {
     server,
     port: bound,
     url: `http://${host}:${bound}`,
     stop: async (graceMs = 1000) => {
       api.close();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await server.shutdown(graceMs);
     },
   };
 }

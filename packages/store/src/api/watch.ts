@@ -4,7 +4,7 @@
  * events waiting are cancelled with a clear reason (the client can re-watch from its last revision);
  * other streams never wait for a slow one.
  */
-import type * as grpc from '@grpc/grpc-js';
+import type { ServiceImplementation, StreamCall } from '../grpc/call.js';
 import type { MvccEvent } from '../mvcc/types.js';
 import type { WatchBatch, Watcher } from '../watch/hub.js';
 import type { ApiContext } from './context.js';
@@ -64,14 +64,13 @@ class WatchSession {
 
   constructor(
     private readonly context: ApiContext,
-    private readonly call: grpc.ServerDuplexStream<WireWatchRequest, object>,
+    private readonly call: StreamCall<undefined, object>,
   ) {
     call.on('data', (request: WireWatchRequest) => this.onRequest(request));
     call.on('end', () => {
       this.close();
       call.end();
     });
-    call.on('error', () => this.close());
     call.on('cancelled', () => this.close());
     call.on('drain', () => this.drain());
     this.progressTimer = setInterval(() => this.progressTick(), context.limits.watchProgressNotifyIntervalMs);
@@ -272,8 +271,8 @@ class WatchSession {
 }
 
 /** The Watch service implementation. */
-export function watchService(context: ApiContext): grpc.UntypedServiceImplementation {
-  const Watch: grpc.handleBidiStreamingCall<WireWatchRequest, object> = (call) => {
+export function watchService(context: ApiContext): ServiceImplementation {
+  const Watch = (call: StreamCall<undefined, object>): void => {
     new WatchSession(context, call);
   };
   return { Watch };

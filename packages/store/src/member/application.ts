@@ -1,6 +1,6 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Consensus, StateMachine } from '../consensus.js';
+import type { GrpcServer } from '../grpc/server.js';
 import type { StoreDatabase } from '../storage/raft-log.js';
 import type { StoreMetrics } from './metrics.js';
 
@@ -30,7 +30,7 @@ export interface StoreApplication {
   /** Applied by the Raft driver; opened and loaded before it is returned. */
   readonly stateMachine: StateMachine;
   /** Adds the client services to the member's client gRPC server. Called once, before binding. */
-  addServices(server: grpc.Server, consensus: Consensus): void;
+  addServices(server: GrpcServer, consensus: Consensus): void;
   /** Releases timers and streams; the member closes the database afterwards. */
   close(): Promise<void>;
 }

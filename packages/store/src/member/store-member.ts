@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { ClassicLevel } from 'classic-level';
 import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createEtcdApplication } from '../api/application.js';
+import { etcdGrpcServerOptions } from '../api/server.js';
 import type { Consensus, MemberInfo } from '../consensus.js';
+import { GrpcServer } from '../grpc/server.js';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { RaftNode } from '../raftnode/raft-node.js';
 import { RaftLogStorage, type StoreDatabase } from '../storage/raft-log.js';
@@ -182,7 +183,7 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
   const metrics = new StoreMetrics();
   let application: StoreApplication | undefined;
   let node: RaftNode | undefined;
-  let clientServer: grpc.Server | undefined;
+  let clientServer: GrpcServer | undefined;
   const httpServers: HttpServer[] = [];
   let sizeTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
@@ -191,19 +192,8 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     stopping ??= (async () => {
       if (sizeTimer) clearInterval(sizeTimer);
       for (const server of httpServers) server.close();
-      if (clientServer) {
-        const server = clientServer;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, 500);
-          server.tryShutdown(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
+      // GOAWAY, 500 ms for calls in flight, then the connections (and watch streams) are cut.
+      await clientServer?.shutdown(500);
       await node?.stop();
       await application
         ?.close()
@@ -291,22 +281,14 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     const raft = node;
     await raft.start();
 
-    clientServer = new grpc.Server({
-      'grpc.max_receive_message_length': config.maxRequestBytes + 512 * 1024,
-      'grpc.max_send_message_length': 2 ** 31 - 1,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 5000,
-    });
+    clientServer = new GrpcServer(etcdGrpcServerOptions({ maxRequestBytes: config.maxRequestBytes }, logger));
     app.addServices(clientServer, raft);
     const server = clientServer;
     const clientUrls: string[] = [];
     for (const url of config.listenClientUrls) {
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(urlToTarget(url), grpc.ServerCredentials.createInsecure(), (err, p) =>
-          err ? reject(err) : resolve(p),
-        ),
-      );
+      urlToTarget(url); // validates the URL (http, a port, no path)
       const parsed = new URL(url);
+      const port = await server.listen(parsed.hostname.replace(/^\[|\]$/g, ''), Number(parsed.port));
       parsed.port = String(port);
       clientUrls.push(parsed.origin);
     }

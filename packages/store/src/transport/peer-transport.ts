@@ -1,4 +1,5 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -117,7 +118,18 @@ class PeerSender {
     if (url === undefined) return;
     let session = this.session;
     if (session === undefined || session.closed || session.destroyed) {
-      session = connect(`http://${urlToTarget(url)}`, { settings: { enablePush: false } });
+      const target = new URL(`http://${urlToTarget(url)}`);
+      session = connect(target.origin, {
+        settings: { enablePush: false },
+        // Small frames go out at once: with Nagle's algorithm a pipelined batch waits for the
+        // previous one's ACK, which the peer delays (40 ms on Linux). grpc-js does the same.
+        createConnection: () =>
+          netConnect({
+            host: target.hostname.replace(/^\[|\]$/g, ''),
+            port: Number(target.port || 80),
+            noDelay: true,
+          }),
+      });
       const opened = session;
       // Failures surface as the stream's close; the listener keeps Node from throwing.
       opened.on('error', () => {});
