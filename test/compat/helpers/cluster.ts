@@ -19,8 +19,20 @@ const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..
 /** Path of the navarch binary the tests spawn (built by `tsc -b`). */
 export const NAVARCH_MAIN = join(repositoryRoot, 'packages/navarch/dist/main.js');
 
-/** A free TCP port on 127.0.0.1 (probed; the caller binds it soon after). */
+/** Ports this process has handed out: a probe may see a port free again before its user binds it. */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 (probed; the caller binds it soon after), never the same one twice. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
