@@ -9,6 +9,7 @@ import {
   MvccStore,
   type PutRequest,
   type RangeRequest,
+  rangeRequest,
 } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,22 +38,7 @@ afterEach(async () => {
 });
 
 function range(key: string, rangeEnd = '', extra: Partial<RangeRequest> = {}): RangeRequest {
-  return {
-    key: Buffer.from(key),
-    rangeEnd: Buffer.from(rangeEnd),
-    limit: 0,
-    revision: 0,
-    sortOrder: 'NONE',
-    sortTarget: 'KEY',
-    serializable: false,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0,
-    maxModRevision: 0,
-    minCreateRevision: 0,
-    maxCreateRevision: 0,
-    ...extra,
-  };
+  return rangeRequest(Buffer.from(key), Buffer.from(rangeEnd), extra);
 }
 
 function putRequest(key: string, value: string, lease = '0'): PutRequest {

@@ -18,6 +18,7 @@ import {
   type RangeRequest,
   type RequestOp,
   type ResponseOp,
+  rangeRequest,
   type TxnRequest,
   type TxnResult,
 } from '@navarch/store';
@@ -56,23 +57,8 @@ function putRequest(overrides: Partial<PutRequest> = {}): PutRequest {
   };
 }
 
-function rangeRequest(overrides: Partial<RangeRequest> = {}): RangeRequest {
-  return {
-    key: Buffer.from('/registry/'),
-    rangeEnd: Buffer.from('/registry0'),
-    limit: 500,
-    revision: 0,
-    sortOrder: 'NONE',
-    sortTarget: 'KEY',
-    serializable: false,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0,
-    maxModRevision: 0,
-    minCreateRevision: 0,
-    maxCreateRevision: 0,
-    ...overrides,
-  };
+function kubernetesRange(overrides: Partial<RangeRequest> = {}): RangeRequest {
+  return rangeRequest(Buffer.from('/registry/'), Buffer.from('/registry0'), { limit: 500, ...overrides });
 }
 
 function compare(overrides: Partial<Compare> = {}): Compare {
@@ -110,7 +96,7 @@ function kubernetesTxn(valueBytes: number): MvccRequest {
     txn: {
       compare: [compare({ key, modRevision: 1234 })],
       success: [{ type: 'put', put: putRequest({ key, value: Buffer.alloc(valueBytes, 0x61) }) }],
-      failure: [{ type: 'range', range: rangeRequest({ key, rangeEnd: Buffer.alloc(0), limit: 0 }) }],
+      failure: [{ type: 'range', range: kubernetesRange({ key, rangeEnd: Buffer.alloc(0), limit: 0 }) }],
     },
   };
 }
@@ -146,7 +132,7 @@ const SAMPLE_REQUESTS: Array<[string, MvccRequest]> = [
         success: [
           {
             type: 'range',
-            range: rangeRequest({
+            range: kubernetesRange({
               sortOrder: 'DESCEND',
               sortTarget: 'VALUE',
               serializable: true,
@@ -502,7 +488,7 @@ describe('request codec', () => {
       type: 'txn',
       txn: {
         compare: [],
-        success: [{ type: 'range', range: rangeRequest({ sortOrder: 'SIDEWAYS' as 'NONE' }) }],
+        success: [{ type: 'range', range: kubernetesRange({ sortOrder: 'SIDEWAYS' as 'NONE' }) }],
         failure: [],
       },
     } as MvccRequest;

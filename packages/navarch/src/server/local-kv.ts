@@ -39,27 +39,14 @@ import {
   proposeMvccRequest,
   type RangeRequest,
   type RequestOp,
+  rangeRequest,
   WatchHub,
 } from '@navarch/store';
 
 const empty = Buffer.alloc(0);
 
 function rangeOf(key: Buffer, rangeEnd: Buffer, limit: number, revision: number): RangeRequest {
-  return {
-    key,
-    rangeEnd,
-    limit,
-    revision,
-    sortOrder: 'NONE',
-    sortTarget: 'KEY',
-    serializable: false,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0,
-    maxModRevision: 0,
-    minCreateRevision: 0,
-    maxCreateRevision: 0,
-  };
+  return rangeRequest(key, rangeEnd, { limit, revision });
 }
 
 function toKeyValue(kv: MvccKeyValue): KeyValue {

@@ -45,6 +45,33 @@ export interface RangeRequest {
   maxCreateRevision: number;
 }
 
+/**
+ * A {@link RangeRequest} for [key, rangeEnd) with etcd's defaults for every field not given: no
+ * limit, the current revision, key order, linearizable, whole key-values, no revision filters.
+ */
+export function rangeRequest(
+  key: Buffer,
+  rangeEnd: Buffer,
+  fields: Partial<RangeRequest> = {},
+): RangeRequest {
+  return {
+    key,
+    rangeEnd,
+    limit: 0,
+    revision: 0,
+    sortOrder: 'NONE',
+    sortTarget: 'KEY',
+    serializable: false,
+    keysOnly: false,
+    countOnly: false,
+    minModRevision: 0,
+    maxModRevision: 0,
+    minCreateRevision: 0,
+    maxCreateRevision: 0,
+    ...fields,
+  };
+}
+
 /** Result of a {@link RangeRequest}. `count` is the number of keys in the range, before `limit`. */
 export interface RangeResult {
   kvs: KeyValue[];
