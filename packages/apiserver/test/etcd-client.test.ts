@@ -19,6 +19,31 @@ import {
   encodeWatchCreate,
 } from '../src/etcd-wire.js';
 
+/** Watch events as they arrive; `atLeast(n)` resolves once n have (the test's timeout bounds it). */
+function eventLog(): {
+  events: StoreEvent[];
+  onEvents: (batch: StoreEvent[]) => void;
+  atLeast: (count: number) => Promise<void>;
+} {
+  const events: StoreEvent[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  return {
+    events,
+    onEvents: (batch) => {
+      events.push(...batch);
+      for (const waiter of waiters.splice(0)) {
+        if (events.length >= waiter.count) waiter.resolve();
+        else waiters.push(waiter);
+      }
+    },
+    atLeast: (count) =>
+      new Promise((resolve) => {
+        if (events.length >= count) resolve();
+        else waiters.push({ count, resolve });
+      }),
+  };
+}
+
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(repoRoot, 'proto/etcd', target.replace(/^.*\//, ''));
 root.loadSync('rpc.proto', { keepCase: true });
@@ -184,13 +209,8 @@ describe('EtcdKvStore on a 3-member etcd', () => {
     const kv = new EtcdKvStore([dead, ...etcd.endpoints]);
     try {
       // A watch first, before any call has found a live endpoint.
-      const events: StoreEvent[] = [];
-      const watch = await kv.watch(
-        '/f/',
-        1,
-        (e) => events.push(...e),
-        () => undefined,
-      );
+      const log = eventLog();
+      const watch = await kv.watch('/f/', 1, log.onEvents, () => undefined);
       const created = await kv.txn(
         [{ key: '/f/a', target: 'mod', equals: 0 }],
         [{ put: '/f/a', value: Buffer.from('1') }],
@@ -204,9 +224,8 @@ describe('EtcdKvStore on a 3-member etcd', () => {
       expect(again.current[0]?.value.toString()).toBe('1');
       expect(again.current[0]?.modRevision).toBe(created.revision);
       expect((await kv.get('/f/a'))?.value.toString()).toBe('1');
-      const deadline = Date.now() + 10_000;
-      while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(events.map((e) => [e.type, e.key, e.value.toString()])).toEqual([['put', '/f/a', '1']]);
+      await log.atLeast(1);
+      expect(log.events.map((e) => [e.type, e.key, e.value.toString()])).toEqual([['put', '/f/a', '1']]);
       await watch.cancel();
     } finally {
       kv.close();
@@ -220,26 +239,20 @@ describe('EtcdKvStore on a 3-member etcd', () => {
     const order = [etcd.endpoints[victimIndex]!, ...etcd.endpoints.filter((_, i) => i !== victimIndex)];
     const watcher = new EtcdKvStore(order);
     const writer = new EtcdKvStore(etcd.endpoints.filter((_, i) => i !== victimIndex));
-    const events: StoreEvent[] = [];
+    const log = eventLog();
     const errors: Error[] = [];
     try {
       const from = (await writer.currentRevision()) + 1;
-      const watch = await watcher.watch(
-        '/w/',
-        from,
-        (e) => events.push(...e),
-        (err) => errors.push(err),
-      );
+      const watch = await watcher.watch('/w/', from, log.onEvents, (err) => errors.push(err));
       const put = (name: string) =>
         writer.txn([], [{ put: `/w/${name}`, value: Buffer.from(name) }]).then((r) => r.revision);
       await put('before');
       process.kill(etcd.pids[victimIndex]!, 'SIGKILL');
       const revisions = [await put('after1'), await put('after2')];
-      const deadline = Date.now() + 20_000;
-      while (events.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await log.atLeast(3);
       expect(errors).toEqual([]);
-      expect(events.map((e) => e.key)).toEqual(['/w/before', '/w/after1', '/w/after2']);
-      expect(events.slice(1).map((e) => e.modRevision)).toEqual(revisions);
+      expect(log.events.map((e) => e.key)).toEqual(['/w/before', '/w/after1', '/w/after2']);
+      expect(log.events.slice(1).map((e) => e.modRevision)).toEqual(revisions);
       await watch.cancel();
     } finally {
       watcher.close();
