@@ -87,6 +87,41 @@ describe('RaftLogStorage (LevelDB raft log)', () => {
     expect(again.initialState().confState).toEqual({ voters: [1, 2], learners: [] });
   });
 
+  it('defers a commit-only hard state to the next batch, a compaction, or flushHardState', async () => {
+    const { db, dir } = await database();
+    const storage = await RaftLogStorage.open(db, { voters: [1], learners: [] });
+    await storage.save({ entries: entries(1, 10, 1), hardState: { term: 1, vote: 1, commit: 2 } }, true);
+    // Commit only, not synced: nothing written, but the in-memory view moves.
+    await storage.save({ entries: [], hardState: { term: 1, vote: 1, commit: 4 } }, false);
+    expect(storage.getHardState().commit).toBe(4);
+    let again = await reopen(db, dir);
+    expect(again.initialState().hardState.commit).toBe(2);
+
+    // The next batch (entries, no hard state of its own) carries it.
+    await again.save({ entries: [], hardState: { term: 1, vote: 1, commit: 5 } }, false);
+    await again.save({ entries: entries(11, 11, 1) }, true);
+    again = await reopen(open.at(-1)!, dir);
+    expect(again.initialState().hardState.commit).toBe(5);
+
+    // A compaction carries it: the snapshot index may not pass the stored commit.
+    await again.save({ entries: [], hardState: { term: 1, vote: 1, commit: 9 } }, false);
+    await again.compact(8, { voters: [1], learners: [] });
+    again = await reopen(open.at(-1)!, dir);
+    expect(again.firstIndex()).toBe(9);
+    expect(again.initialState().hardState.commit).toBe(9);
+
+    // A clean stop writes what is left.
+    await again.save({ entries: [], hardState: { term: 1, vote: 1, commit: 11 } }, false);
+    await again.flushHardState();
+    again = await reopen(open.at(-1)!, dir);
+    expect(again.initialState().hardState.commit).toBe(11);
+
+    // A new term or vote is never deferred.
+    await again.save({ entries: [], hardState: { term: 2, vote: 0, commit: 11 } }, false);
+    again = await reopen(open.at(-1)!, dir);
+    expect(again.initialState().hardState).toEqual({ term: 2, vote: 0, commit: 11 });
+  });
+
   it('keeps the log whole when a save overlaps a compaction (whichever the caller awaits first)', async () => {
     for (const compactFirst of [true, false]) {
       const { db, dir } = await database();

@@ -244,6 +244,11 @@ export class RaftNode implements Consensus {
     // database.
     await this.idle;
     await this.compaction;
+    // A commit index the last Readies deferred (see RaftLogStorage.save): a restart resumes there.
+    if (this.fatalError === undefined)
+      await this.storage.flushHardState().catch((err: unknown) => {
+        this.logger.warn({ err }, 'could not write the last commit index; a restart relearns it');
+      });
   }
 
   private failEverything(err: Error): void {

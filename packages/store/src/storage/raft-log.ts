@@ -86,6 +86,11 @@ export interface PersistRequest {
  */
 export class RaftLogStorage implements Storage {
   private hardState: HardState = emptyHardState();
+  /**
+   * The hard state last put into a batch. A Ready that only moves the commit index does not write
+   * (see {@link save}): {@link hardState} then runs ahead of it until the next batch carries it.
+   */
+  private writtenHardState: HardState = this.hardState;
   private snapshotMetadata: SnapshotMetadata = { index: 0, term: 0, confState: { voters: [], learners: [] } };
   private ents: Entry[] = [{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }];
 
@@ -127,6 +132,7 @@ export class RaftLogStorage implements Storage {
     }
     if (hardStateRecord !== undefined)
       this.hardState = parseHardState(decodeJsonRecord(hardStateRecord as Uint8Array));
+    this.writtenHardState = this.hardState;
     const { index, term } = this.snapshotMetadata;
     this.ents = [{ term, index, type: 'normal', data: new Uint8Array(0) }];
     let expected = index + 1;
@@ -193,8 +199,25 @@ export class RaftLogStorage implements Storage {
   /**
    * Persists what a Ready carries in ONE LevelDB batch, fsync'd when `sync` is true, then updates
    * the in-memory view. Returns only once the batch is durable, so messages may be sent after.
+   *
+   * A Ready that only moves the commit index (no entries, no snapshot, same term and vote: Raft
+   * does not ask to sync it) writes nothing: the commit index rides on the next batch, which every
+   * later save or compaction writes. Etcd does not sync it either; here it also skips a round trip
+   * to LevelDB's thread per write. A commit index found lagging after a crash is safe: Raft
+   * relearns it from the leader, and the state machine skips entries it has already applied.
    */
   async save(request: PersistRequest, sync: boolean): Promise<void> {
+    if (
+      !sync &&
+      request.entries.length === 0 &&
+      request.snapshot === undefined &&
+      request.hardState !== undefined &&
+      request.hardState.term === this.writtenHardState.term &&
+      request.hardState.vote === this.writtenHardState.vote
+    ) {
+      this.hardState = { ...request.hardState };
+      return;
+    }
     const operations: BatchOperation[] = [];
     let nextSnapshot: SnapshotMetadata | undefined;
     if (request.snapshot !== undefined && request.snapshot.metadata.index > 0) {
@@ -232,9 +255,12 @@ export class RaftLogStorage implements Storage {
       // A conflicting suffix beyond the new last entry must go, or it would reappear on restart.
       for (let i = newLast + 1; i <= oldLast; i++) operations.push({ type: 'del', key: entryKey(i) });
     }
-    if (request.hardState !== undefined) {
-      operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJsonRecord(request.hardState) });
-    }
+    const deferred =
+      request.hardState === undefined && operations.length > 0 ? this.unwrittenHardState() : undefined;
+    const hardState = request.hardState ?? deferred;
+    if (hardState !== undefined)
+      operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJsonRecord(hardState) });
+    if (deferred !== undefined) this.writtenHardState = deferred;
     if (operations.length > 0) await this.write(operations, { sync });
     // Only once durable does the in-memory view change.
     if (nextSnapshot !== undefined) {
@@ -251,7 +277,25 @@ export class RaftLogStorage implements Storage {
       this.ents.length = position;
       for (const entry of entries) this.ents.push(entry);
     }
-    if (request.hardState !== undefined) this.hardState = { ...request.hardState };
+    if (request.hardState !== undefined) {
+      this.hardState = { ...request.hardState };
+      this.writtenHardState = this.hardState;
+    }
+  }
+
+  /** The in-memory hard state if no batch has carried it yet (a commit index {@link save} deferred). */
+  private unwrittenHardState(): HardState | undefined {
+    return this.hardState === this.writtenHardState ? undefined : this.hardState;
+  }
+
+  /** Writes a deferred commit index, synced (on a clean stop, so a restart resumes from it). */
+  async flushHardState(): Promise<void> {
+    const hardState = this.unwrittenHardState();
+    if (hardState === undefined) return;
+    this.writtenHardState = hardState;
+    await this.sublevel.batch([{ type: 'put', key: HARD_STATE_KEY, value: encodeJsonRecord(hardState) }], {
+      sync: true,
+    });
   }
 
   /**
@@ -273,9 +317,16 @@ export class RaftLogStorage implements Storage {
     // on its own thread: a batch of one delete per entry (--snapshot-count of them) would be
     // built on the event loop and stall every request for tens of milliseconds. A crash between
     // the two leaves entries at or below the snapshot, which load() skips.
-    await this.sublevel.batch([{ type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(metadata) }], {
-      sync: false,
-    });
+    // A deferred commit index goes with it: on a restart Raft requires commit >= snapshot index.
+    const operations: BatchOperation[] = [
+      { type: 'put', key: SNAPSHOT_KEY, value: encodeJsonRecord(metadata) },
+    ];
+    const hardState = this.unwrittenHardState();
+    if (hardState !== undefined) {
+      operations.push({ type: 'put', key: HARD_STATE_KEY, value: encodeJsonRecord(hardState) });
+      this.writtenHardState = hardState;
+    }
+    await this.sublevel.batch(operations, { sync: false });
     await this.sublevel.clear({ gt: ENTRY_PREFIX, lte: entryKey(index) });
     // Saves may have appended meanwhile (never below `index`: it is applied, so committed), so
     // trim by index against the log as it is now.
