@@ -269,6 +269,23 @@ const steps: { label: string; run: (t: Target) => Promise<Row> }[] = [
 ];
 
 /**
+ * BENCH_ONLY=label[,label] runs only the steps whose label starts with one of them (e.g.
+ * `BENCH_ONLY=sequential npm run bench:store`), to repeat one row without the others' minutes.
+ */
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+const selectedSteps =
+  only.length === 0 ? steps : steps.filter((step) => only.some((o) => step.label.startsWith(o)));
+if (selectedSteps.length === 0) {
+  console.error(
+    `BENCH_ONLY=${process.env.BENCH_ONLY} matches no step; the steps are: ${steps.map((s) => s.label).join(', ')}`,
+  );
+  process.exit(2);
+}
+
+/**
  * Both clusters run side by side and each measurement runs on one, then straight away on the
  * other: on a shared machine, background load then falls on both alike (measuring one system
  * for minutes and then the other compared two different machines).
@@ -292,7 +309,7 @@ async function benchmarkBoth(): Promise<{ navarch: Row[]; etcd: Row[]; rss: Reco
     }
     const navarchRows: Row[] = [];
     const etcdRows: Row[] = [];
-    for (const step of steps) {
+    for (const step of selectedSteps) {
       console.error(`navarch: ${step.label}`);
       navarchRows.push(await runMeasured(step, nav));
       console.error(`etcd: ${step.label}`);

@@ -356,11 +356,19 @@ export class RaftNode implements Consensus {
     let applyLater: Entry[] | undefined;
     if (sendFirst && rd.entries.length === 0 && !rd.snapshot)
       applyLater = this.applyDurable(rd.committedEntries, rd.entries);
-    if (sendFirst) for (const message of rd.messages) this.sendMessage(message);
-    // A follower's forwarded proposals and read requests ask for something and promise nothing
-    // about its own state: they need not wait for its fsync (a write through a follower would
-    // otherwise queue behind an unrelated sync).
-    else for (const message of rd.messages) if (isRequestToLeader(message)) this.sendMessage(message);
+    if (sendFirst) {
+      for (const message of rd.messages) this.sendMessage(message);
+      // Node writes HTTP/2 frames in a native immediate, after the current callback: yield once
+      // so the appends leave before this member's own write, whose hand-off to LevelDB's thread
+      // blocks the event loop for ~0.1 ms on this kind of machine. The followers' round trip, not
+      // the leader's write, is what a client waits for.
+      if (rd.entries.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    } else {
+      // A follower's forwarded proposals and read requests ask for something and promise nothing
+      // about its own state: they need not wait for its fsync (a write through a follower would
+      // otherwise queue behind an unrelated sync).
+      for (const message of rd.messages) if (isRequestToLeader(message)) this.sendMessage(message);
+    }
 
     const started = performance.now();
     const persist: Parameters<RaftLogStorage['save']>[0] = { entries: rd.entries };
