@@ -5,30 +5,18 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startCluster } from '../compat/helpers/cluster.js';
+import { freePort } from '../helpers/ports.js';
+
+export { freePort };
 
 /** The repository root (tests spawn the built binary from here). */
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-
-/** A free loopback TCP port (bound then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 function killTree(child: ChildProcess): Promise<void> {
   return new Promise((done) => {

@@ -6,10 +6,12 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../helpers/ports.js';
+
+export { freePort };
 
 /** Which implementation a cluster runs. */
 export type ClusterKind = 'etcd' | 'navarch';
@@ -18,32 +20,6 @@ const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..
 
 /** Path of the navarch binary the tests spawn (built by `tsc -b`). */
 export const NAVARCH_MAIN = join(repositoryRoot, 'packages/navarch/dist/main.js');
-
-/** Ports this process has handed out: a probe may see a port free again before its user binds it. */
-const handedOut = new Set<number>();
-
-/** A free TCP port on 127.0.0.1 (probed; the caller binds it soon after), never the same one twice. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await probePort();
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
-
-function probePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** One running member process. */
 export interface MemberProcess {

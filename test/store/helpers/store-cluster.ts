@@ -18,36 +18,17 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../helpers/ports.js';
+
+export { freePort };
 
 const repositoryRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
 /** The binary under test (built by `tsc -b`). */
 export const NAVARCH_MAIN = join(repositoryRoot, 'packages/navarch/dist/main.js');
-
-const handedOut = new Set<number>();
-
-/** A free TCP port on 127.0.0.1 (probe, then release), never the same one twice in a process. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        const bound = typeof address === 'object' && address ? address.port : 0;
-        server.close(() => resolve(bound));
-      });
-    });
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
 
 /** Polls `condition` until true or `timeoutMs` elapses. */
 export async function waitFor(
