@@ -6,6 +6,7 @@
  */
 
 export { formatAge, humanDuration } from './age.js';
+export { cloneJson } from './clone.js';
 export {
   applyDefaults,
   defaultDeployment,

@@ -58,9 +58,18 @@ export interface ObjectMeta {
   [field: string]: unknown;
 }
 
+/** The last second formatted by nowTimestamp, and its text: creates come many per second. */
+let formattedSecond = Number.NaN;
+let formattedText = '';
+
 /** Current time in the RFC 3339 second precision Kubernetes uses. */
 export function nowTimestamp(offsetSeconds = 0): string {
-  return `${new Date(Date.now() + offsetSeconds * 1000).toISOString().slice(0, 19)}Z`;
+  const second = Math.floor((Date.now() + offsetSeconds * 1000) / 1000);
+  if (second !== formattedSecond) {
+    formattedText = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    formattedSecond = second;
+  }
+  return formattedText;
 }
 
 const generateNameAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
@@ -95,14 +104,59 @@ export function initCreateMeta(
   obj.kind = r.kind;
 }
 
-function specOf(obj: KubeObject): string {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
-  return JSON.stringify(rest);
+/** Top-level fields that are not the object's desired state. */
+const notSpec = new Set(['metadata', 'status', 'apiVersion', 'kind']);
+
+/** Whether JSON.stringify would write `value` (it leaves out undefined and functions). */
+function serialized(value: unknown): boolean {
+  return value !== undefined && typeof value !== 'function' && typeof value !== 'symbol';
+}
+
+/** The own keys JSON.stringify would write for `obj`, in order, less `skip`. */
+function writtenKeys(obj: Record<string, unknown>, skip: ReadonlySet<string> | undefined): string[] {
+  const keys: string[] = [];
+  for (const key of Object.keys(obj)) if (!skip?.has(key) && serialized(obj[key])) keys.push(key);
+  return keys;
+}
+
+/**
+ * Whether two JSON values serialize to the same text (key order included), without building
+ * the text: the update path compares whole specs on every write.
+ */
+function sameJson(a: unknown, b: unknown, skip?: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      // In arrays JSON.stringify writes what it would leave out of objects as null.
+      const x = serialized(a[i]) ? a[i] : null;
+      const y = serialized(b[i]) ? b[i] : null;
+      if (!sameJson(x, y)) return false;
+    }
+    return true;
+  }
+  if (
+    typeof (a as { toJSON?: unknown }).toJSON === 'function' ||
+    typeof (b as { toJSON?: unknown }).toJSON === 'function'
+  )
+    return JSON.stringify(a) === JSON.stringify(b);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keysA = writtenKeys(x, skip);
+  const keysB = writtenKeys(y, skip);
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i]!;
+    if (key !== keysB[i] || !sameJson(x[key], y[key])) return false;
+  }
+  return true;
 }
 
 /** True when anything outside metadata and status changed (generation is bumped then). */
 export function specChanged(before: KubeObject, after: KubeObject): boolean {
-  return specOf(before) !== specOf(after);
+  return !sameJson(before, after, notSpec);
 }
 
 /**

@@ -4,7 +4,7 @@
  * on the store's mod revision. Resource-specific rules (service allocation, graceful pod
  * deletion, namespace termination) hook in here so every path through the API obeys them.
  */
-import { everything, type FieldSelector, parseFieldSelector, type Selector } from '@navarch/api';
+import { cloneJson, everything, type FieldSelector, parseFieldSelector, type Selector } from '@navarch/api';
 import type { Logger } from 'pino';
 import type { ServiceAllocator } from './allocator.js';
 import {
@@ -69,7 +69,10 @@ export interface DeleteResult {
 const maxUpdateAttempts = 16;
 const namespaceResource = findResource('', 'v1', 'namespaces')!;
 
+/** The stored form: the object without metadata.resourceVersion (the store revision is the version). */
 function encode(obj: KubeObject): Buffer {
+  // A create has no resourceVersion yet: no copies are needed to leave it out.
+  if (!Object.hasOwn(obj.metadata, 'resourceVersion')) return Buffer.from(JSON.stringify(obj));
   const { resourceVersion: _rv, ...metadata } = obj.metadata;
   return Buffer.from(JSON.stringify({ ...obj, metadata }));
 }
@@ -125,7 +128,7 @@ export class Registry {
 
   /** Applies a patch of `type` to a copy of `current` (not 'apply', which is handled by `patch`). */
   static applyPatch(current: KubeObject, type: PatchType, patch: unknown): KubeObject {
-    const base = structuredClone(current);
+    const base = cloneJson(current);
     let patched: unknown;
     if (type === 'json') patched = jsonPatch(base, patch);
     else if (type === 'merge') patched = jsonMergePatch(base, patch);
@@ -280,7 +283,9 @@ export class Registry {
     const input = this.checkBody(r, body, namespace);
     const useGenerate = !input.metadata.name && typeof input.metadata.generateName === 'string';
     for (let attempt = 0; ; attempt++) {
-      const created = structuredClone(input);
+      // initCreateMeta changes only the top level and metadata, and defaultObject returns a deep
+      // copy: a shallow copy keeps `input` as sent for the next attempt.
+      const created: KubeObject = { ...input, metadata: { ...input.metadata } };
       const name = useGenerate
         ? `${input.metadata.generateName}${randomSuffix()}`
         : (input.metadata.name ?? '');
@@ -325,7 +330,7 @@ export class Registry {
       const kv = await this.kv.get(key);
       if (!kv) throw notFound(r.plural, r.group, name);
       const current = decodeObject(kv.value, kv.modRevision);
-      const next = await mutate(structuredClone(current));
+      const next = await mutate(cloneJson(current));
       const compares: Compare[] = [{ key, target: 'mod', equals: kv.modRevision }];
       let writes: WriteOp[];
       if (next === 'delete') {
@@ -372,7 +377,7 @@ export class Registry {
   ): KubeObject | 'delete' {
     let next: KubeObject;
     if (subresource === 'status') {
-      next = structuredClone(current);
+      next = cloneJson(current);
       if (input.status === undefined) delete next.status;
       else next.status = input.status;
       next.metadata.resourceVersion = input.metadata.resourceVersion ?? '';
@@ -447,7 +452,7 @@ export class Registry {
       r,
       namespace,
       name,
-      (current) => this.merge(r, current, structuredClone(input), subresource),
+      (current) => this.merge(r, current, cloneJson(input), subresource),
       dryRun,
     );
     return res.object;

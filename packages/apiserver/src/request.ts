@@ -26,10 +26,11 @@ const namespaceResource = findResource('', 'v1', 'namespaces')!;
 
 /** Parses a URL path below /api or /apis; throws 404 for unknown resources. */
 export function parseResourcePath(pathname: string): ParsedPath {
-  const segments = pathname
-    .split('/')
-    .filter((s) => s !== '')
-    .map(decodeURIComponent);
+  const segments: string[] = [];
+  for (const s of pathname.split('/')) {
+    // Without a '%' decoding changes nothing: most paths are plain names.
+    if (s !== '') segments.push(s.includes('%') ? decodeURIComponent(s) : s);
+  }
   let group: string;
   let version: string;
   let rest: string[];
@@ -97,4 +98,41 @@ export function intParam(query: Record<string, string | undefined>, name: string
 export function boolParam(query: Record<string, string | undefined>, name: string): boolean {
   const v = query[name];
   return v === 'true' || v === '1';
+}
+
+/** A request target split into its path and its query parameters (the last of a repeated name wins). */
+export interface RequestTarget {
+  readonly pathname: string;
+  readonly query: Record<string, string | undefined>;
+}
+
+/**
+ * Paths that URL parsing returns unchanged: non-empty segments of letters, digits, `_-:@` and
+ * inner dots (no `.`/`..` segment, no `//`, nothing to percent-encode), optionally a trailing
+ * slash. Almost every API path is one.
+ */
+const plainPath = /^(?:\/[\w\-:@]+(?:\.[\w\-:@]+)*)*\/?$/;
+
+/**
+ * Targets the URL parser may change beyond the path: a fragment; spaces and control characters,
+ * which it trims from the ends or drops (tab, newline); and anything outside printable ASCII,
+ * which it percent-encodes before URLSearchParams decodes it again. Clients send none of these.
+ */
+const unusualTarget = /[^\u0021-\u007e]|#/;
+
+/**
+ * Splits a request's URL (`req.url`, origin-form) as `new URL(url, base)` would: the
+ * WHATWG URL parser normalises the path (dot segments, percent-encoding), but only paths
+ * it would change pay for it; the query is decoded with URLSearchParams either way.
+ */
+export function parseRequestTarget(url: string): RequestTarget {
+  const queryStart = url.indexOf('?');
+  const rawPath = queryStart < 0 ? url : url.slice(0, queryStart);
+  if (rawPath === '' || !plainPath.test(rawPath) || unusualTarget.test(url)) {
+    const parsed = new URL(url, 'https://localhost');
+    return { pathname: parsed.pathname, query: Object.fromEntries(parsed.searchParams) };
+  }
+  if (queryStart < 0) return { pathname: rawPath, query: {} };
+  // With its '?': URLSearchParams drops one leading '?', so a query that starts with another stays whole.
+  return { pathname: rawPath, query: Object.fromEntries(new URLSearchParams(url.slice(queryStart))) };
 }

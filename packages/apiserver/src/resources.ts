@@ -105,9 +105,16 @@ export function apiVersionOf(r: { group: string; version: string }): string {
   return r.group === '' ? r.version : `${r.group}/${r.version}`;
 }
 
+/** RESOURCES by `group/version/plural` (the first entry wins): every request resolves its resource here. */
+const resourcesByPath = new Map<string, ResourceInfo>();
+for (const r of RESOURCES) {
+  const path = `${r.group}/${r.version}/${r.plural}`;
+  if (!resourcesByPath.has(path)) resourcesByPath.set(path, r);
+}
+
 /** Finds a resource by group, version and plural; undefined when not served. */
 export function findResource(group: string, version: string, plural: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+  return resourcesByPath.get(`${group}/${version}/${plural}`);
 }
 
 /**

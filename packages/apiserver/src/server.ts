@@ -35,7 +35,14 @@ import type { KubeObject } from './objects.js';
 import type { TokenAuthenticator } from './pki.js';
 import { decodeKubernetesProtobuf } from './protobuf.js';
 import { type DeleteOptions, type ListOptions, type PatchType, Registry } from './registry.js';
-import { boolParam, intParam, type ParsedPath, parseResourcePath, type ResourcePath } from './request.js';
+import {
+  boolParam,
+  intParam,
+  type ParsedPath,
+  parseRequestTarget,
+  parseResourcePath,
+  type ResourcePath,
+} from './request.js';
 import {
   apiVersionOf,
   findResource,
@@ -465,8 +472,8 @@ export class ApiServer {
   }
 
   private async handleResource(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-    const url = new URL(req.url, 'https://localhost');
-    const query = Object.fromEntries(url.searchParams.entries()) as Query;
+    const url = parseRequestTarget(req.url);
+    const query = url.query;
     if (
       url.pathname === `/apis/${AUTHORIZATION_GROUP}/v1/selfsubjectaccessreviews` &&
       req.method === 'POST'

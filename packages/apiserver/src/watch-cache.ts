@@ -58,7 +58,34 @@ export interface WatchCacheOptions {
   readonly log: Logger;
 }
 
-/** A CacheEvent that builds its chunk for each type on first use. */
+/**
+ * A stored value that is parsed on first use. The cache applies every event of its resource,
+ * but most of them are read by nobody (no watcher, or none whose selectors need the object),
+ * so parsing the JSON of each at once would be work thrown away. The bytes are copied out of
+ * the store's response, which they would otherwise keep alive.
+ */
+class StoredObject {
+  private value: Buffer | undefined;
+  private decoded: KubeObject | undefined;
+
+  constructor(
+    value: Buffer,
+    /** Stamped as metadata.resourceVersion (for a delete, the deletion's revision). */
+    readonly revision: number,
+  ) {
+    this.value = Buffer.from(value);
+  }
+
+  get object(): KubeObject {
+    if (this.decoded === undefined) {
+      this.decoded = decodeObject(this.value!, this.revision);
+      this.value = undefined;
+    }
+    return this.decoded;
+  }
+}
+
+/** A CacheEvent that parses its objects and builds its chunk for each type on first use. */
 class Event implements CacheEvent {
   /** Chunks by type; usually only this event's own type is ever asked for. */
   private chunks: Partial<Record<CacheEvent['type'], Buffer>> | undefined;
@@ -66,10 +93,18 @@ class Event implements CacheEvent {
   constructor(
     readonly type: CacheEvent['type'],
     readonly key: string,
-    readonly object: KubeObject,
-    readonly prev: KubeObject | undefined,
+    private readonly stored: StoredObject,
+    private readonly previous: StoredObject | undefined,
     readonly revision: number,
   ) {}
+
+  get object(): KubeObject {
+    return this.stored.object;
+  }
+
+  get prev(): KubeObject | undefined {
+    return this.previous?.object;
+  }
 
   chunk(type: CacheEvent['type']): Buffer {
     this.chunks ??= {};
@@ -82,16 +117,6 @@ class Event implements CacheEvent {
   }
 }
 
-function makeEvent(
-  type: CacheEvent['type'],
-  key: string,
-  object: KubeObject,
-  prev: KubeObject | undefined,
-  revision: number,
-): CacheEvent {
-  return new Event(type, key, object, prev, revision);
-}
-
 /** Parses a stored value and stamps its resourceVersion. */
 export function decodeObject(value: Buffer, revision: number): KubeObject {
   const obj = JSON.parse(value.toString('utf8')) as KubeObject;
@@ -100,30 +125,87 @@ export function decodeObject(value: Buffer, revision: number): KubeObject {
   return obj;
 }
 
+/** The stored values of one raw store event: the value after it and the one before. */
+interface StoredChange {
+  readonly event: Event;
+  /** What the key holds after the change; undefined when it was deleted. */
+  readonly current: StoredObject | undefined;
+}
+
 /**
  * Converts one raw store event into a watch event (undefined for a delete without its last
- * value). `knownPrev` is the object before the change when the caller already has it: the
- * previous value is decoded only when it does not.
+ * value). `knownPrev` is the stored value before the change when the caller already has it:
+ * the store's copy of the previous value is not kept then.
  */
-function toCacheEvent(e: StoreEvent, knownPrev: KubeObject | undefined): CacheEvent | undefined {
+function toStoredChange(e: StoreEvent, knownPrev: StoredObject | undefined): StoredChange | undefined {
   if (e.type === 'delete' && e.value.length === 0) return undefined;
   const prev =
     knownPrev ??
-    (e.prevValue && e.prevValue.length > 0 ? decodeObject(e.prevValue, e.modRevision) : undefined);
-  const object = decodeObject(e.value, e.modRevision);
-  if (e.type === 'delete') return makeEvent('DELETED', e.key, object, prev, e.modRevision);
+    (e.prevValue && e.prevValue.length > 0 ? new StoredObject(e.prevValue, e.modRevision) : undefined);
+  const stored = new StoredObject(e.value, e.modRevision);
+  if (e.type === 'delete')
+    return { event: new Event('DELETED', e.key, stored, prev, e.modRevision), current: undefined };
   const type = e.createRevision === e.modRevision ? 'ADDED' : 'MODIFIED';
-  return makeEvent(type, e.key, object, prev, e.modRevision);
+  return { event: new Event(type, e.key, stored, prev, e.modRevision), current: stored };
 }
 
 /** Converts raw store events into watch events. */
 export function toCacheEvents(events: readonly StoreEvent[]): CacheEvent[] {
   const out: CacheEvent[] = [];
   for (const e of events) {
-    const ev = toCacheEvent(e, undefined);
-    if (ev) out.push(ev);
+    const change = toStoredChange(e, undefined);
+    if (change) out.push(change.event);
   }
   return out;
+}
+
+/**
+ * The last `capacity` events, oldest first. Once full it is a ring: each new event overwrites
+ * the oldest in place. Dropping from the front of a plain array (splice, or shift on one too
+ * large to trim in place) copies the whole window on every event: about 0.2 ms per event at
+ * the default 10,000, paid by every write to a resource once its history is full.
+ */
+class EventHistory {
+  /** Grows to `capacity` as events arrive, then is reused. */
+  private readonly slots: CacheEvent[] = [];
+  /** Index of the oldest event once the ring is full (0 until then). */
+  private oldest = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get length(): number {
+    return this.slots.length;
+  }
+
+  /** Appends `ev`; returns the event dropped to make room (`ev` itself when capacity is 0). */
+  push(ev: CacheEvent): CacheEvent | undefined {
+    if (this.capacity <= 0) return ev;
+    if (this.slots.length < this.capacity) {
+      this.slots.push(ev);
+      return undefined;
+    }
+    const dropped = this.slots[this.oldest];
+    this.slots[this.oldest] = ev;
+    this.oldest = (this.oldest + 1) % this.capacity;
+    return dropped;
+  }
+
+  /** The events with a revision above `revision`, oldest first. */
+  after(revision: number): CacheEvent[] {
+    const out: CacheEvent[] = [];
+    // Revisions ascend from the oldest: walk back from the newest while they are above.
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const ev = this.slots[(this.oldest + i) % this.slots.length]!;
+      if (ev.revision <= revision) break;
+      out.push(ev);
+    }
+    return out.reverse();
+  }
+
+  clear(): void {
+    this.slots.length = 0;
+    this.oldest = 0;
+  }
 }
 
 /** Keys per range read while loading: bounds one response (objects are at most 3 MiB each). */
@@ -131,8 +213,8 @@ const loadPageSize = 250;
 
 /** The cache for one storage prefix. */
 export class WatchCache {
-  private readonly objects = new Map<string, KubeObject>();
-  private readonly history: CacheEvent[] = [];
+  private readonly objects = new Map<string, StoredObject>();
+  private readonly history: EventHistory;
   private readonly subscribers = new Set<WatchSink>();
   private storeWatch: StoreWatch | undefined;
   private stopped = false;
@@ -149,6 +231,7 @@ export class WatchCache {
     readonly prefix: string,
     private readonly options: WatchCacheOptions,
   ) {
+    this.history = new EventHistory(options.historySize);
     this.ready = new Promise((resolve) => {
       this.resolveReady = resolve;
     });
@@ -187,17 +270,17 @@ export class WatchCache {
     const end = prefixEnd(this.prefix);
     let start = this.prefix;
     let revision = 0;
-    const objects = new Map<string, KubeObject>();
+    const objects = new Map<string, StoredObject>();
     for (;;) {
       const page = await this.kv.range(start, end, loadPageSize, revision);
       revision = page.revision;
-      for (const kv of page.kvs) objects.set(kv.key, decodeObject(kv.value, kv.modRevision));
+      for (const kv of page.kvs) objects.set(kv.key, new StoredObject(kv.value, kv.modRevision));
       if (!page.more || page.kvs.length === 0) break;
       start = `${page.kvs[page.kvs.length - 1]!.key}\0`;
     }
     this.objects.clear();
     for (const [k, v] of objects) this.objects.set(k, v);
-    this.history.length = 0;
+    this.history.clear();
     this.revision = revision;
     this.windowStartRevision = revision;
     this.storeWatch = await this.kv.watch(
@@ -224,20 +307,18 @@ export class WatchCache {
     for (const e of storeEvents) {
       if (e.modRevision <= from) continue;
       // The cached object is the previous one: the store's copy of it is not decoded again.
-      const ev = toCacheEvent(e, this.objects.get(e.key));
-      if (!ev) continue;
-      if (ev.type === 'DELETED') this.objects.delete(ev.key);
-      else this.objects.set(ev.key, ev.object);
-      events.push(ev);
+      const change = toStoredChange(e, this.objects.get(e.key));
+      if (!change) continue;
+      if (change.current === undefined) this.objects.delete(e.key);
+      else this.objects.set(e.key, change.current);
+      events.push(change.event);
     }
     const last = storeEvents[storeEvents.length - 1];
     if (last && last.modRevision > this.revision) this.revision = last.modRevision;
     if (events.length === 0) return;
-    for (const ev of events) this.history.push(ev);
-    const excess = this.history.length - this.options.historySize;
-    if (excess > 0) {
-      const dropped = this.history.splice(0, excess);
-      this.windowStartRevision = dropped[dropped.length - 1]!.revision;
+    for (const ev of events) {
+      const dropped = this.history.push(ev);
+      if (dropped !== undefined) this.windowStartRevision = dropped.revision;
     }
     for (const s of this.subscribers) {
       if (!s.deliver(events)) this.subscribers.delete(s);
@@ -253,15 +334,15 @@ export class WatchCache {
     await this.ready;
     if (fromRevision === undefined) {
       const initial: CacheEvent[] = [];
-      for (const [key, obj] of this.objects) {
-        initial.push(makeEvent('ADDED', key, obj, undefined, Number(obj.metadata.resourceVersion)));
+      for (const [key, stored] of this.objects) {
+        initial.push(new Event('ADDED', key, stored, undefined, stored.revision));
       }
       if (!sink.deliver(initial, true)) return { cancel: () => undefined };
       this.subscribers.add(sink);
       return { cancel: () => this.subscribers.delete(sink) };
     }
     if (fromRevision >= this.windowStartRevision) {
-      const replay = this.history.filter((e) => e.revision > fromRevision);
+      const replay = this.history.after(fromRevision);
       if (replay.length > 0 && !sink.deliver(replay, true)) return { cancel: () => undefined };
       this.subscribers.add(sink);
       return { cancel: () => this.subscribers.delete(sink) };
@@ -310,12 +391,12 @@ export class WatchCache {
 
   /** The cached object under `key`, if any. */
   lookup(key: string): KubeObject | undefined {
-    return this.objects.get(key);
+    return this.objects.get(key)?.object;
   }
 
   /** A snapshot of the current objects (used for deletecollection and the namespace loop). */
   snapshot(): KubeObject[] {
-    return [...this.objects.values()];
+    return Array.from(this.objects.values(), (stored) => stored.object);
   }
 
   async stop(): Promise<void> {
