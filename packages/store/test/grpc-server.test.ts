@@ -466,6 +466,37 @@ describe('GrpcServer protocol details (raw HTTP/2)', () => {
     expect(decodeMsg(answer.data.subarray(5)).text).toBe('split');
   });
 
+  it("sends a method's pre-framed response as is, and no Date header (as grpc-go)", async () => {
+    const server = new GrpcServer({ maxReceiveMessageBytes: 1024 });
+    cleanups.push(() => server.shutdown(0));
+    const framedBy: string[] = [];
+    const unaryMethod = echoService.Unary as GrpcServiceDefinition[string];
+    server.addService(
+      {
+        ...echoService,
+        Unary: {
+          ...unaryMethod,
+          responseSerializeFramed: (response: Partial<Msg>) => {
+            framedBy.push(response.text ?? '');
+            return frameMessage(encodeMsg({ text: `framed ${response.text}` }));
+          },
+        },
+      },
+      {
+        Unary: ((call: UnaryCall<Msg>, callback: UnaryCallback<Partial<Msg>>) =>
+          callback(null, { text: call.request.text })) as ServiceImplementation[string],
+        Stream: (call: StreamCall<Msg, Partial<Msg>>) => call.end(),
+        Bidi: (call: StreamCall<undefined, Partial<Msg>>) => call.end(),
+      },
+    );
+    const port = await server.listen('127.0.0.1', 0);
+    const answer = await raw(port, {}, [frameMessage(encodeMsg({ text: 'hello' }))]);
+    expect(answer.trailers['grpc-status']).toBe('0');
+    expect(framedBy).toEqual(['hello']);
+    expect(decodeMsg(answer.data.subarray(5)).text).toBe('framed hello');
+    expect(answer.headers.date).toBeUndefined();
+  });
+
   it('answers a non-gRPC content-type with HTTP 415 and a grpc-status', async () => {
     const { port } = await start(echo);
     const answer = await raw(port, { 'content-type': 'application/json' }, [Buffer.from('{}')]);

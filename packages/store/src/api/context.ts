@@ -53,6 +53,10 @@ export const DEFAULT_ETCD_API_LIMITS: EtcdApiLimits = {
  */
 export interface CallSignal {
   readonly signal: AbortSignal;
+  /** Why the call was aborted, or null while it is live. */
+  readonly abortReason: Error | null;
+  /** Calls `listener` once when the call is aborted (at once if it already was); no AbortSignal made. */
+  whenAborted(listener: (reason: Error) => void): void;
 }
 
 /** etcdserverpb.ResponseHeader as sent. */
@@ -65,6 +69,14 @@ export interface WireHeader {
 
 /** The counter the API counts handled requests in (label names as grpc-go's). */
 export type GrpcHandledCounter = Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+
+/** `pending`, or its call's abort reason if the call is aborted first. */
+function untilAborted<T>(pending: Promise<T>, call: CallSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    call.whenAborted(reject);
+    pending.then(resolve, reject);
+  });
+}
 
 /** Shared state and helpers of the etcd services. */
 export class ApiContext {
@@ -109,20 +121,47 @@ export class ApiContext {
 
   /**
    * Proposes `request` and returns its result; a rejected request throws etcd's error. Enforces the
-   * request size limit and the backend quota (see proposeMvccRequest).
+   * request size limit and the backend quota (see proposeMvccRequest). `cancel`: the call's
+   * cancellation (preferred: it needs no AbortSignal while a leader is known) or a signal.
    */
-  async propose(request: MvccRequest, signal?: AbortSignal): Promise<MvccResult> {
-    const result = await proposeMvccRequest(this.consensus, this.store, this.limits, request, {
-      signal,
-      logger: this.logger,
-    });
+  async propose(request: MvccRequest, cancel?: AbortSignal | CallSignal): Promise<MvccResult> {
+    const result = await this.proposeCancellable(request, cancel);
     if (result.error !== undefined) throw mvccStatusError(result.error);
     return result;
   }
 
-  /** Waits for a linearizable read point unless `serializable` (which needs no signal, so makes none). */
+  private proposeCancellable(
+    request: MvccRequest,
+    cancel: AbortSignal | CallSignal | undefined,
+  ): Promise<MvccResult> {
+    const options = { signal: undefined as AbortSignal | undefined, logger: this.logger };
+    if (cancel === undefined || cancel instanceof AbortSignal) {
+      options.signal = cancel;
+    } else if (this.consensus.status().leaderId === 0) {
+      // Waiting for a leader: the consensus must see the cancellation so that it never proposes.
+      options.signal = cancel.signal;
+    } else {
+      // With a leader the proposal reaches Raft before any I/O event (a cancellation) can arrive,
+      // so cancelling can only end the wait for its result: do that here and spare the AbortSignal
+      // (and its listener). The consensus still settles the proposal (applied or timed out).
+      return untilAborted(
+        proposeMvccRequest(this.consensus, this.store, this.limits, request, options),
+        cancel,
+      );
+    }
+    return proposeMvccRequest(this.consensus, this.store, this.limits, request, options);
+  }
+
+  /**
+   * Waits for a linearizable read point unless `serializable`. As for proposals, with a leader
+   * known the read request goes out at once and cancelling only ends the wait, so no AbortSignal
+   * is made; the consensus still settles the request (confirmed or timed out) by itself.
+   */
   async readBarrier(serializable: boolean, call?: CallSignal): Promise<void> {
-    if (!serializable) await this.consensus.readIndex(call?.signal);
+    if (serializable) return;
+    if (call === undefined) await this.consensus.readIndex();
+    else if (this.consensus.status().leaderId === 0) await this.consensus.readIndex(call.signal);
+    else await untilAborted(this.consensus.readIndex(), call);
   }
 
   /** Wraps an async handler as a unary gRPC handler with etcd's error mapping and metrics. */

@@ -2,6 +2,10 @@
  * Conversions between etcd's wire messages (as @grpc/proto-loader decodes them, see proto.ts) and
  * the MVCC store's internal shapes. Revisions become numbers; lease ids become canonical decimal
  * strings (any int64 is kept exactly).
+ *
+ * The KV methods and watch responses are served by the hand-written codecs of kv-codec.ts and
+ * watch-codec.ts; the KV conversions here stay the reference mapping those codecs must reproduce
+ * (test/kv-codec.test.ts checks them against protobufjs through these functions).
  */
 import type {
   Compare,

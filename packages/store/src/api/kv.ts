@@ -1,25 +1,32 @@
 /** The etcd KV service: Range, Put, DeleteRange, Txn, Compact. */
 import type { ServiceImplementation } from '../grpc/call.js';
+import type { GrpcMethodDefinition, GrpcServiceDefinition } from '../grpc/server.js';
 import { checkTxn, isReadOnlyTxn } from '../mvcc/compare.js';
-import type { RequestOp, TxnRequest } from '../mvcc/types.js';
+import type {
+  DeleteRangeRequest,
+  PutRequest,
+  PutResult,
+  RangeRequest,
+  RequestOp,
+  TxnRequest,
+} from '../mvcc/types.js';
 import type { ApiContext, CallSignal } from './context.js';
-import {
-  fromWireDeleteRange,
-  fromWirePut,
-  fromWireRange,
-  fromWireTxn,
-  toNumber,
-  toWireDeleteRange,
-  toWirePut,
-  toWireRange,
-  toWireTxn,
-  type WireDeleteRangeRequest,
-  type WireLong,
-  type WirePutRequest,
-  type WireRangeRequest,
-  type WireTxnRequest,
-} from './convert.js';
+import { toNumber, type WireLong } from './convert.js';
 import { EtcdErrors } from './errors.js';
+import {
+  type DeleteRangeResponseFields,
+  decodeDeleteRangeRequest,
+  decodePutRequest,
+  decodeRangeRequest,
+  decodeTxnRequest,
+  encodeDeleteRangeResponse,
+  encodePutResponse,
+  encodeRangeResponse,
+  encodeTxnResponse,
+  type PutResponseFields,
+  type RangeResponseFields,
+  type TxnResponseFields,
+} from './kv-codec.js';
 
 function checkOps(ops: readonly RequestOp[]): void {
   for (const op of ops) {
@@ -50,54 +57,75 @@ function isSerializableTxn(txn: TxnRequest): boolean {
   );
 }
 
-/** The KV service implementation. */
+/** The KV service implementation (requests and responses as kv-codec.ts decodes and encodes them). */
 export function kvService(context: ApiContext): ServiceImplementation {
   const unary = <Request, Response>(
     method: string,
     handler: (request: Request, call: CallSignal) => Promise<Response>,
   ) => context.unary('KV', method, handler);
   return {
-    Range: unary('Range', async (wire: WireRangeRequest, call) => {
-      const request = fromWireRange(wire);
+    Range: unary('Range', async (request: RangeRequest, call): Promise<RangeResponseFields> => {
       if (request.key.length === 0) throw EtcdErrors.emptyKey();
       await context.readBarrier(request.serializable, call);
       const result = context.store.range(request);
-      return { header: context.header(), ...toWireRange(result) };
+      return { header: context.header(), result };
     }),
-    Put: unary('Put', async (wire: WirePutRequest, call) => {
-      const put = fromWirePut(wire);
+    Put: unary('Put', async (put: PutRequest, call): Promise<PutResponseFields> => {
       checkOps([{ type: 'put', put }]);
-      const result = await context.propose({ type: 'put', put }, call.signal);
-      return { header: context.header(result.revision), ...toWirePut(result.put ?? { prevKv: null }) };
+      const result = await context.propose({ type: 'put', put }, call);
+      return { header: context.header(result.revision), result: result.put ?? NO_PUT_RESULT };
     }),
-    DeleteRange: unary('DeleteRange', async (wire: WireDeleteRangeRequest, call) => {
-      const deleteRange = fromWireDeleteRange(wire);
-      if (deleteRange.key.length === 0) throw EtcdErrors.emptyKey();
-      const result = await context.propose({ type: 'deleteRange', deleteRange }, call.signal);
-      return {
-        header: context.header(result.revision),
-        ...toWireDeleteRange(result.deleteRange ?? { deleted: 0, prevKvs: [] }),
-      };
-    }),
-    Txn: unary('Txn', async (wire: WireTxnRequest, call) => {
-      const txn = fromWireTxn(wire);
+    DeleteRange: unary(
+      'DeleteRange',
+      async (deleteRange: DeleteRangeRequest, call): Promise<DeleteRangeResponseFields> => {
+        if (deleteRange.key.length === 0) throw EtcdErrors.emptyKey();
+        const result = await context.propose({ type: 'deleteRange', deleteRange }, call);
+        return {
+          header: context.header(result.revision),
+          result: result.deleteRange ?? { deleted: 0, prevKvs: [] },
+        };
+      },
+    ),
+    Txn: unary('Txn', async (txn: TxnRequest, call): Promise<TxnResponseFields> => {
       checkTxnRequest(txn, context.limits.maxTxnOps);
       if (isReadOnlyTxn(txn)) {
         await context.readBarrier(isSerializableTxn(txn), call);
-        const header = context.header();
-        return { header, ...toWireTxn(context.store.readOnlyTxn(txn), { revision: header.revision }) };
+        return { header: context.header(), result: context.store.readOnlyTxn(txn) };
       }
-      const result = await context.propose({ type: 'txn', txn }, call.signal);
-      const header = context.header(result.revision);
-      const txnResult = result.txn ?? { succeeded: false, responses: [] };
-      return { header, ...toWireTxn(txnResult, { revision: result.revision }) };
+      const result = await context.propose({ type: 'txn', txn }, call);
+      return {
+        header: context.header(result.revision),
+        result: result.txn ?? { succeeded: false, responses: [] },
+      };
     }),
     Compact: unary('Compact', async (wire: { revision?: WireLong; physical?: boolean }, call) => {
-      const result = await context.propose(
-        { type: 'compact', revision: toNumber(wire.revision) },
-        call.signal,
-      );
+      const result = await context.propose({ type: 'compact', revision: toNumber(wire.revision) }, call);
       return { header: context.header(result.revision) };
     }),
+  };
+}
+
+const NO_PUT_RESULT: PutResult = { prevKv: null };
+
+/**
+ * The KV service definition with the hand-written codecs of kv-codec.ts for Range, Put,
+ * DeleteRange and Txn (protobufjs for Compact), for {@link kvService}'s handlers.
+ */
+export function kvServiceDefinition(protobufDefinition: GrpcServiceDefinition): GrpcServiceDefinition {
+  const method = (
+    name: string,
+    requestDeserialize: (bytes: Buffer) => unknown,
+    responseSerializeFramed: (response: never) => Buffer,
+  ): GrpcMethodDefinition => {
+    const base = protobufDefinition[name];
+    if (base === undefined) throw new Error(`the KV service definition has no method ${name}`);
+    return { ...base, requestDeserialize, responseSerializeFramed };
+  };
+  return {
+    ...protobufDefinition,
+    Range: method('Range', decodeRangeRequest, encodeRangeResponse),
+    Put: method('Put', decodePutRequest, encodePutResponse),
+    DeleteRange: method('DeleteRange', decodeDeleteRangeRequest, encodeDeleteRangeResponse),
+    Txn: method('Txn', decodeTxnRequest, encodeTxnResponse),
   };
 }

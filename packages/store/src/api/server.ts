@@ -21,12 +21,12 @@ import {
   type EtcdApiLimits,
   type GrpcHandledCounter,
 } from './context.js';
-import { kvService } from './kv.js';
+import { kvService, kvServiceDefinition } from './kv.js';
 import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
 import { EtcdApiMetrics } from './metrics.js';
 import { loadEtcdServices } from './proto.js';
-import { watchService } from './watch.js';
+import { watchService, watchServiceDefinition } from './watch.js';
 
 /** Options of {@link EtcdApi}. */
 export interface EtcdApiOptions {
@@ -106,8 +106,8 @@ export class EtcdApi {
   /** Registers KV, Watch, Lease, Cluster and Maintenance on `server`. */
   addTo(server: GrpcServer): void {
     const services = loadEtcdServices();
-    server.addService(services.KV, kvService(this.context));
-    server.addService(services.Watch, watchService(this.context));
+    server.addService(kvServiceDefinition(services.KV), kvService(this.context));
+    server.addService(watchServiceDefinition(services.Watch), watchService(this.context));
     server.addService(services.Lease, leaseService(this.context));
     server.addService(services.Cluster, clusterService(this.context));
     server.addService(services.Maintenance, maintenanceService(this.context));

@@ -5,10 +5,11 @@
  * other streams never wait for a slow one.
  */
 import type { ServiceImplementation, StreamCall } from '../grpc/call.js';
-import type { MvccEvent } from '../mvcc/types.js';
+import type { GrpcServiceDefinition } from '../grpc/server.js';
 import type { WatchBatch, Watcher } from '../watch/hub.js';
 import type { ApiContext } from './context.js';
-import { toNumber, toWireKeyValue, type WireLong } from './convert.js';
+import { toNumber, type WireLong } from './convert.js';
+import { encodeWatchResponse, type WatchResponseFields } from './watch-codec.js';
 
 /** etcdserverpb.WatchRequest as decoded. */
 interface WireWatchRequest {
@@ -34,7 +35,7 @@ export const SLOW_WATCHER_REASON =
 interface QueuedResponse {
   watchId: number | null;
   events: number;
-  message: object;
+  message: WatchResponseFields;
 }
 
 interface ActiveWatcher {
@@ -43,14 +44,6 @@ interface ActiveWatcher {
   progressNotify: boolean;
   /** True when an event was sent since the last progress tick. */
   sentSinceTick: boolean;
-}
-
-function toWireEvent(event: MvccEvent): object {
-  return {
-    type: event.type,
-    kv: toWireKeyValue(event.kv),
-    prev_kv: event.prevKv === null ? null : toWireKeyValue(event.prevKv),
-  };
 }
 
 class WatchSession {
@@ -64,7 +57,7 @@ class WatchSession {
 
   constructor(
     private readonly context: ApiContext,
-    private readonly call: StreamCall<undefined, object>,
+    private readonly call: StreamCall<undefined, WatchResponseFields>,
   ) {
     call.on('data', (request: WireWatchRequest) => this.onRequest(request));
     call.on('end', () => {
@@ -84,7 +77,7 @@ class WatchSession {
     else if (request.cancel_request) this.cancel(toNumber(request.cancel_request.watch_id));
     else if (request.progress_request) {
       // Not tied to one watcher: etcd answers with watch_id -1 and the current revision.
-      this.send({ watchId: null, events: 0, message: { header: this.context.header(), watch_id: -1 } });
+      this.send({ watchId: null, events: 0, message: { header: this.context.header(), watchId: -1 } });
     }
   }
 
@@ -105,16 +98,16 @@ class WatchSession {
         events: 0,
         message: {
           header,
-          watch_id: watchId,
+          watchId,
           created: true,
           canceled: true,
-          cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream',
+          cancelReason: 'mvcc: duplicate watch ID provided on the WatchStream',
         },
       });
       return;
     }
     const filters = request.filters ?? [];
-    this.send({ watchId: null, events: 0, message: { header, watch_id: watchId, created: true } });
+    this.send({ watchId: null, events: 0, message: { header, watchId, created: true } });
     const active: ActiveWatcher = {
       watcher: null,
       progressNotify: request.progress_notify ?? false,
@@ -149,8 +142,8 @@ class WatchSession {
       events: 0,
       message: {
         header: this.context.header(),
-        watch_id: watchId,
-        compact_revision: compactRevision,
+        watchId,
+        compactRevision,
         canceled: true,
       },
     });
@@ -163,8 +156,8 @@ class WatchSession {
       events: batch.catchUp ? 0 : batch.events.length,
       message: {
         header: this.context.header(batch.revision),
-        watch_id: watchId,
-        events: batch.events.map(toWireEvent),
+        watchId,
+        events: batch.events,
       },
     });
   }
@@ -177,7 +170,7 @@ class WatchSession {
     this.send({
       watchId: null,
       events: 0,
-      message: { header: this.context.header(), watch_id: watchId, canceled: true },
+      message: { header: this.context.header(), watchId, canceled: true },
     });
   }
 
@@ -187,7 +180,7 @@ class WatchSession {
         this.send({
           watchId: null,
           events: 0,
-          message: { header: this.context.header(), watch_id: watchId, events: [] },
+          message: { header: this.context.header(), watchId },
         });
       }
       active.sentSinceTick = false;
@@ -206,7 +199,7 @@ class WatchSession {
   }
 
   /** Writes to the stream; a stream that broke under us closes the session (never the caller). */
-  private write(message: object): void {
+  private write(message: WatchResponseFields): void {
     try {
       if (!this.call.write(message)) this.blocked = true;
     } catch (error) {
@@ -249,9 +242,9 @@ class WatchSession {
         events: 0,
         message: {
           header: this.context.header(),
-          watch_id: watchId,
+          watchId,
           canceled: true,
-          cancel_reason: SLOW_WATCHER_REASON,
+          cancelReason: SLOW_WATCHER_REASON,
         },
       });
     }
@@ -272,8 +265,15 @@ class WatchSession {
 
 /** The Watch service implementation. */
 export function watchService(context: ApiContext): ServiceImplementation {
-  const Watch = (call: StreamCall<undefined, object>): void => {
+  const Watch = (call: StreamCall<undefined, WatchResponseFields>): void => {
     new WatchSession(context, call);
   };
   return { Watch };
+}
+
+/** The Watch service definition with the hand-written WatchResponse encoder of watch-codec.ts. */
+export function watchServiceDefinition(protobufDefinition: GrpcServiceDefinition): GrpcServiceDefinition {
+  const base = protobufDefinition.Watch;
+  if (base === undefined) throw new Error('the Watch service definition has no method Watch');
+  return { ...protobufDefinition, Watch: { ...base, responseSerializeFramed: encodeWatchResponse } };
 }

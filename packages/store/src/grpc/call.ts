@@ -9,8 +9,12 @@
  * stream), and the handler has been told through its AbortSignal or its 'cancelled' event.
  */
 import { EventEmitter } from 'node:events';
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { frameMessage } from './framing.js';
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+  type ServerStreamResponseOptions,
+} from 'node:http2';
 import {
   encodeGrpcMessage,
   GrpcCallAbortedError,
@@ -22,10 +26,27 @@ import {
 /** Serializes a response message (proto-loader's responseSerialize). */
 export type Serialize = (message: unknown) => Buffer;
 
+/** Serializes a response message and frames it (5-byte gRPC prefix included). */
+export type SerializeFramed = (message: unknown) => Buffer;
+
 /** Headers of every response that carries messages. */
 const RESPONSE_HEADERS = Object.freeze({
   [constants.HTTP2_HEADER_STATUS]: 200,
   [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+});
+
+/**
+ * respond() options. No Date header (node adds one by default, and HPACK re-encodes it every
+ * second): gRPC does not use it and grpc-go servers such as etcd's send none. `sendDate` is a
+ * real option of node's respond() that @types/node does not declare.
+ */
+const RESPOND_WITH_TRAILERS: ServerStreamResponseOptions = Object.freeze({
+  waitForTrailers: true,
+  sendDate: false,
+});
+const RESPOND_TRAILERS_ONLY: ServerStreamResponseOptions = Object.freeze({
+  endStream: true,
+  sendDate: false,
 });
 
 /**
@@ -43,7 +64,7 @@ export class CallStream {
 
   constructor(
     readonly stream: ServerHttp2Stream,
-    private readonly serialize: Serialize,
+    private readonly serializeFramed: SerializeFramed,
     timeoutMs: number | undefined,
   ) {
     stream.on('close', () => {
@@ -72,10 +93,10 @@ export class CallStream {
   sendMessage(message: unknown): boolean {
     // A destroyed stream's 'close' (which ends the call) may still be on its way.
     if (this.ended || this.stream.destroyed) return false;
-    const framed = frameMessage(this.serialize(message));
+    const framed = this.serializeFramed(message);
     if (!this.headersSent) {
       this.headersSent = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      this.stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
     }
     return this.stream.write(framed);
   }
@@ -85,7 +106,7 @@ export class CallStream {
     if (this.ended) return;
     let framed: Buffer;
     try {
-      framed = frameMessage(this.serialize(message));
+      framed = this.serializeFramed(message);
     } catch (error) {
       this.sendStatus(GrpcStatusCode.INTERNAL, `grpc: error serializing the response: ${errorText(error)}`);
       return;
@@ -95,9 +116,10 @@ export class CallStream {
     if (stream.destroyed) return;
     if (!this.headersSent) {
       this.headersSent = true;
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
     }
-    stream.once('wantTrailers', sendOkTrailers);
+    // 'wantTrailers' comes once per stream: `on` spares the wrapper `once` allocates.
+    stream.on('wantTrailers', sendOkTrailers);
     stream.end(framed);
   }
 
@@ -114,7 +136,7 @@ export class CallStream {
     if (details !== '') trailers[GRPC_MESSAGE] = encodeGrpcMessage(details);
     if (!this.headersSent) {
       this.headersSent = true;
-      stream.respond({ ...RESPONSE_HEADERS, ...trailers }, { endStream: true });
+      stream.respond({ ...RESPONSE_HEADERS, ...trailers }, RESPOND_TRAILERS_ONLY);
       return;
     }
     stream.once('wantTrailers', () => {
@@ -175,7 +197,26 @@ export class UnaryCall<Request> {
     transport.onAbort = (reason) => {
       this.abortedBy = reason;
       this.controller?.abort(reason);
+      const listeners = this.abortListeners;
+      this.abortListeners = null;
+      if (listeners !== null) for (const listener of listeners) listener(reason);
     };
+  }
+
+  private abortListeners: Array<(reason: GrpcCallAbortedError) => void> | null = null;
+
+  /**
+   * Calls `listener` (once) when the call is aborted, at once if it already was: cancellation
+   * without an AbortSignal, for waits that need no signal to pass on (an AbortController and its
+   * listeners cost several microseconds per call).
+   */
+  whenAborted(listener: (reason: GrpcCallAbortedError) => void): void {
+    if (this.abortedBy !== null) {
+      listener(this.abortedBy);
+      return;
+    }
+    if (this.abortListeners === null) this.abortListeners = [listener];
+    else this.abortListeners.push(listener);
   }
 
   /** Why the call was aborted (cancelled, deadline, shutdown), or null while it is live. */

@@ -1,7 +1,8 @@
 /**
  * A small gRPC server on node:http2 (gRPC over HTTP/2, protobuf messages, no TLS), serving the
  * unary, server-streaming and bidirectional methods of service definitions loaded by
- * @grpc/proto-loader (their own (de)serializers, so the field mapping is the loader's).
+ * @grpc/proto-loader (their own (de)serializers, so the field mapping is the loader's), or of
+ * definitions whose hot methods carry hand-written codecs (`responseSerializeFramed`).
  *
  * Why not grpc-js's Server: per call it builds interceptor chains, metadata objects and deadline
  * machinery that cost about as much CPU as the etcd handlers themselves; a CPU-bound store pays
@@ -34,13 +35,14 @@ import {
   CallStream,
   type GrpcHandler,
   type Serialize,
+  type SerializeFramed,
   type ServerStreamHandler,
   type ServiceImplementation,
   StreamCall,
   UnaryCall,
   type UnaryHandler,
 } from './call.js';
-import { MessageReader } from './framing.js';
+import { frameMessage, MessageReader } from './framing.js';
 import {
   encodeGrpcMessage,
   GrpcServerError,
@@ -56,6 +58,11 @@ export interface GrpcMethodDefinition {
   responseStream: boolean;
   requestDeserialize(bytes: Buffer): unknown;
   responseSerialize(value: never): Buffer;
+  /**
+   * Optional: serializes and frames a response in one go (5-byte gRPC prefix included), sparing
+   * the copy that framing `responseSerialize`'s output costs. Used instead of it when present.
+   */
+  responseSerializeFramed?: (value: never) => Buffer;
 }
 
 /** A service definition: its methods by name (grpc-js / proto-loader service definitions fit). */
@@ -93,7 +100,7 @@ interface RegisteredMethod {
   kind: typeof KIND_UNARY | typeof KIND_SERVER_STREAM | typeof KIND_BIDI;
   handler: GrpcHandler;
   deserialize: (bytes: Buffer) => unknown;
-  serialize: Serialize;
+  serializeFramed: SerializeFramed;
 }
 
 /** Sends a status as the only response (trailers-only), with a non-200 HTTP status if given. */
@@ -120,10 +127,19 @@ function respondStatus(
 }
 
 function isGrpcContentType(value: string | string[] | undefined): boolean {
+  if (value === 'application/grpc') return true;
   if (typeof value !== 'string') return false;
   const semicolon = value.indexOf(';');
   const type = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   return type === 'application/grpc' || type === 'application/grpc+proto';
+}
+
+/** The method's framed serializer, or one that frames the output of its plain serializer. */
+function framedSerializer(method: GrpcMethodDefinition): SerializeFramed {
+  const framed = method.responseSerializeFramed as SerializeFramed | undefined;
+  if (framed !== undefined) return framed;
+  const serialize = method.responseSerialize as Serialize;
+  return (message) => frameMessage(serialize(message));
 }
 
 function errorText(error: unknown): string {
@@ -183,7 +199,7 @@ export class GrpcServer {
         kind: !method.responseStream ? KIND_UNARY : method.requestStream ? KIND_BIDI : KIND_SERVER_STREAM,
         handler,
         deserialize: (bytes) => method.requestDeserialize(bytes),
-        serialize: method.responseSerialize as Serialize,
+        serializeFramed: framedSerializer(method),
       });
       this.services.add(method.path.slice(1, method.path.lastIndexOf('/')));
     }
@@ -369,7 +385,7 @@ export class GrpcServer {
     decompress: ((data: Buffer, maxOutputLength: number) => Buffer) | null,
     timeoutMs: number | undefined,
   ): void {
-    const call = new CallStream(stream, method.serialize, timeoutMs);
+    const call = new CallStream(stream, method.serializeFramed, timeoutMs);
     call.onHandlerError = (error) =>
       this.logger?.error({ err: error, path: headers[constants.HTTP2_HEADER_PATH] }, 'gRPC handler threw');
     const max = this.maxReceiveMessageBytes;
