@@ -349,7 +349,8 @@ function writeBytes(writer: ProtoWriter, field: number, value: Uint8Array): void
   if (value.length !== 0) writer.bytes(field, value);
 }
 
-function writeBool(writer: ProtoWriter, field: number, value: boolean): void {
+/** Writes `field` = true; false is the proto3 default and is left out. */
+export function writeBool(writer: ProtoWriter, field: number, value: boolean): void {
   if (!value) return;
   writer.tag(field, WIRE_VARINT);
   writer.varint(1);
@@ -513,8 +514,11 @@ function writeTxnBody(
   }
 }
 
-/** Allocates a framed message of `size` bytes and writes its gRPC prefix and header field. */
-function startFramed(header: HeaderFields, bodySize: number): { writer: ProtoWriter; framed: Buffer } {
+/**
+ * Allocates a framed message (header field 1 plus `bodySize` bytes) and writes its gRPC prefix and
+ * header; the caller writes the body, then checks the size with {@link finished}.
+ */
+export function startFramed(header: HeaderFields, bodySize: number): { writer: ProtoWriter; framed: Buffer } {
   const size = headerSize(header);
   const messageSize = lengthDelimitedSize(1, size) + bodySize;
   const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + messageSize);
@@ -525,7 +529,8 @@ function startFramed(header: HeaderFields, bodySize: number): { writer: ProtoWri
   return { writer, framed };
 }
 
-function finished(writer: ProtoWriter, framed: Buffer): Buffer {
+/** Returns `framed` once the writer has filled it exactly (a size computed wrong throws). */
+export function finished(writer: ProtoWriter, framed: Buffer): Buffer {
   if (writer.pos !== framed.length)
     throw new Error(`protobuf: encoded ${writer.pos} bytes into a ${framed.length}-byte message`);
   return framed;

@@ -1,22 +1,22 @@
 /**
  * Hand-written encoder of etcdserverpb.WatchResponse (rpc.proto; mvccpb.Event in kv.proto): the
  * store sends one per event batch per watcher, so it skips protobufjs's object conversion and
- * `Long` arithmetic (see grpc/protobuf.ts). The output is gRPC-framed (5-byte prefix included).
- * Proto3 defaults are omitted, except that every event carries its `kv` and the header is always
- * present. Requests (WatchRequest) are rare and stay with protobufjs.
+ * `Long` arithmetic (see grpc/protobuf.ts). The output is gRPC-framed (5-byte prefix included);
+ * the framing, header and booleans are kv-codec.ts's. Proto3 defaults are omitted, except that
+ * every event carries its `kv` and the header is always present. Requests (WatchRequest) are rare
+ * and stay with protobufjs.
  */
-import { MESSAGE_PREFIX_BYTES } from '../grpc/framing.js';
 import {
   int64Size,
   lengthDelimitedSize,
-  ProtoWriter,
+  type ProtoWriter,
   tagSize,
   WIRE_BYTES,
   WIRE_VARINT,
 } from '../grpc/protobuf.js';
 import type { MvccEvent } from '../mvcc/types.js';
 import type { WireHeader } from './context.js';
-import { keyValueSize, writeKeyValue } from './kv-codec.js';
+import { finished, keyValueSize, startFramed, writeBool, writeKeyValue } from './kv-codec.js';
 
 /** A WatchResponse to encode; absent fields are proto3 defaults. */
 export interface WatchResponseFields {
@@ -40,21 +40,6 @@ function writeInt64(writer: ProtoWriter, field: number, value: number): void {
   writer.int64(value);
 }
 
-function writeTrue(writer: ProtoWriter, field: number, value: boolean | undefined): void {
-  if (value !== true) return;
-  writer.tag(field, WIRE_VARINT);
-  writer.varint(1);
-}
-
-function headerSize(header: WireHeader): number {
-  return (
-    int64FieldSize(1, header.cluster_id) +
-    int64FieldSize(2, header.member_id) +
-    int64FieldSize(3, header.revision) +
-    int64FieldSize(4, header.raft_term)
-  );
-}
-
 /** Bytes of an Event message body, with the sizes of its kv and prev_kv. */
 function eventSize(event: MvccEvent, sizes: number[]): number {
   const kvSize = keyValueSize(event.kv);
@@ -69,8 +54,6 @@ function eventSize(event: MvccEvent, sizes: number[]): number {
 
 /** Encodes a framed etcdserverpb.WatchResponse. */
 export function encodeWatchResponse(response: WatchResponseFields): Buffer {
-  const header = response.header;
-  const hSize = headerSize(header);
   const reason = response.cancelReason ?? '';
   const reasonBytes = reason === '' ? 0 : Buffer.byteLength(reason, 'utf8');
   const events = response.events ?? [];
@@ -78,7 +61,6 @@ export function encodeWatchResponse(response: WatchResponseFields): Buffer {
   // Per event: its body size, then the sizes of kv and prev_kv (-1: none).
   const sizes: number[] = [];
   let size =
-    lengthDelimitedSize(1, hSize) +
     int64FieldSize(2, response.watchId) +
     (response.created === true ? 2 : 0) +
     (response.canceled === true ? 2 : 0) +
@@ -91,19 +73,10 @@ export function encodeWatchResponse(response: WatchResponseFields): Buffer {
     sizes[at] = body;
     size += lengthDelimitedSize(11, body);
   }
-  const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + size);
-  framed[0] = 0;
-  framed.writeUInt32BE(size, 1);
-  const writer = new ProtoWriter(framed, MESSAGE_PREFIX_BYTES);
-  writer.tag(1, WIRE_BYTES);
-  writer.varint(hSize);
-  writeInt64(writer, 1, header.cluster_id);
-  writeInt64(writer, 2, header.member_id);
-  writeInt64(writer, 3, header.revision);
-  writeInt64(writer, 4, header.raft_term);
+  const { writer, framed } = startFramed(response.header, size);
   writeInt64(writer, 2, response.watchId);
-  writeTrue(writer, 3, response.created);
-  writeTrue(writer, 4, response.canceled);
+  writeBool(writer, 3, response.created === true);
+  writeBool(writer, 4, response.canceled === true);
   writeInt64(writer, 5, compactRevision);
   if (reasonBytes !== 0) writer.string(6, reason, reasonBytes);
   let at = 0;
@@ -114,14 +87,9 @@ export function encodeWatchResponse(response: WatchResponseFields): Buffer {
     at += 3;
     writer.tag(11, WIRE_BYTES);
     writer.varint(body);
-    if (event.type === 'DELETE') {
-      writer.tag(1, WIRE_VARINT);
-      writer.varint(1);
-    }
+    writeBool(writer, 1, event.type === 'DELETE');
     writeKeyValue(writer, 2, event.kv, kvSize);
     if (event.prevKv !== null) writeKeyValue(writer, 3, event.prevKv, prevSize);
   }
-  if (writer.pos !== framed.length)
-    throw new Error(`protobuf: encoded ${writer.pos} bytes into a ${framed.length}-byte WatchResponse`);
-  return framed;
+  return finished(writer, framed);
 }
