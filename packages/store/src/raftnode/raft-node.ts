@@ -1,11 +1,23 @@
+/**
+ * The Raft driver: runs the pure RawNode with real timers and I/O and implements Consensus.
+ *
+ * This file owns the Ready loop and its ordering rules (persist, send, apply, advance; see
+ * {@link RaftNode}), the driver's lifecycle (start, stop, fatal errors), peer input, and the
+ * Consensus entry points. The rest lives beside it, each module with its own invariants:
+ * proposals.ts (queued and pending proposals), apply.ts (what applying an entry does),
+ * snapshots.ts (snapshot send/receive/install, log compaction, ConfState history),
+ * membership-ops.ts (member add/remove/promote/update, moveLeader, ClusterInfo), leader.ts (the
+ * known leader, its listeners and waiters), read-index.ts (linearizable reads).
+ *
+ * Invariants: one Ready is handled at a time, and only that loop (handleReady) writes the Raft log
+ * and hard state, sends Raft messages (snapshots excepted: they stream in the background), applies
+ * entries, installs snapshots and advances RawNode. The background compaction only drops log
+ * entries the state machine has made durable.
+ */
 import { randomInt } from 'node:crypto';
 import {
-  type ConfChange,
-  type ConfState,
-  decodeConfChange,
   type Entry,
   ErrProposalDropped,
-  encodeConfChange,
   type Message,
   MessageType,
   NONE,
@@ -13,7 +25,6 @@ import {
   RaftErrorCode,
   RawNode,
   type Ready,
-  type Snapshot,
 } from '@navarch/raft';
 import type { Logger } from 'pino';
 import {
@@ -24,22 +35,19 @@ import {
   type MemberInfo,
   type StateMachine,
 } from '../consensus.js';
-import { computeMemberId, type MemberContext, type Membership } from '../member/membership.js';
+import type { Membership } from '../member/membership.js';
 import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
 import type { RaftLogStorage } from '../storage/raft-log.js';
-import type { ClusterInfoResponse } from '../transport/peer-proto.js';
 import { PeerTransport } from '../transport/peer-transport.js';
+import { EntryApplier } from './apply.js';
 import { decodeMessage, encodeMessage } from './codec.js';
-import {
-  decodeEnvelope,
-  EnvelopeKind,
-  encodeJsonEnvelope,
-  encodeRequestEnvelope,
-  proposalKey,
-} from './envelope.js';
+import { encodeRequestEnvelope, proposalKey } from './envelope.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import { LeaderWatch } from './leader.js';
+import { clusterInfo, MembershipOperations, syncPeers } from './membership-ops.js';
+import { ProposalTracker } from './proposals.js';
 import { ReadIndexBatcher } from './read-index.js';
-import { decodeSnapshotImage, encodeSnapshotImage } from './snapshot-image.js';
+import { ConfStateHistory, SnapshotManager } from './snapshots.js';
 
 /** Settings of the Raft driver; every limit has a unit in its name. */
 export interface RaftNodeOptions {
@@ -69,12 +77,6 @@ export interface RaftNodeOptions {
   onFatal?: (err: unknown) => void;
   /** Called when this member has been removed from the cluster. */
   onRemoved?: () => void;
-}
-
-interface PendingProposal {
-  resolve(result: Uint8Array): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
 }
 
 /** Messages a member sends to ask the leader for something (not acknowledging any state of its own). */
@@ -109,7 +111,6 @@ export class RaftNode implements Consensus {
   private readonly rawNode: RawNode;
   private readonly maxRequestBytes: number;
   private readonly requestTimeoutMs: number;
-  private readonly snapshotCatchUpEntries: number;
 
   private tickTimer: NodeJS.Timeout | undefined;
   private processing = false;
@@ -119,27 +120,21 @@ export class RaftNode implements Consensus {
   private stopped = false;
   private fatalError: unknown;
 
-  private leaderId = NONE;
   private term = 0;
   private commitIndex = 0;
-  private appliedIndex = 0;
-  /** Membership as of the applied index (what snapshots carry). */
-  private confState: ConfState;
-  /** (index, confState) from the last compaction on, to know the membership at a compaction point. */
-  private confHistory: { index: number; confState: ConfState }[];
-
-  private nextRequestId: number;
-  private readonly pending = new Map<string, PendingProposal>();
-  private readonly leaderListeners = new Set<(leaderId: number, isLocalLeader: boolean) => void>();
-  private readonly leaderWaiters = new Set<() => void>();
-
+  /** Membership as of the applied index and from the last compaction on (what snapshots carry). */
+  private readonly confs: ConfStateHistory;
+  /** The known leader, its listeners and the callers waiting for one. */
+  private readonly leader: LeaderWatch;
+  /** Client proposals: queued for the next Ready, and waiting for their apply. */
+  private readonly proposals: ProposalTracker;
   /** Linearizable reads, batched into ReadIndex rounds. */
   private readonly reads: ReadIndexBatcher;
-  private removed = false;
-  /** Client proposals waiting to be stepped into Raft together (see flushProposals). */
-  private proposalQueue: { key: string; data: Uint8Array }[] = [];
-  /** The log compaction running in the background, if any (see maybeCompact). */
-  private compaction: Promise<void> | null = null;
+  /** Applies committed entries; owns the applied index. */
+  private readonly applier: EntryApplier;
+  /** Snapshot send/receive/install and the background log compaction. */
+  private readonly snapshots: SnapshotManager;
+  private readonly memberOps: MembershipOperations;
 
   constructor(options: RaftNodeOptions) {
     this.options = options;
@@ -152,18 +147,16 @@ export class RaftNode implements Consensus {
     this.logger = options.logger.child({ component: 'raft', member: memberIdHex(options.memberId) });
     this.maxRequestBytes = options.maxRequestBytes ?? 1.5 * 1024 * 1024;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000 + 2 * options.electionTimeoutMs;
-    this.snapshotCatchUpEntries =
-      options.snapshotCatchUpEntries ?? Math.min(5000, Math.floor(options.snapshotCount / 2));
-    // Starting far from 0 keeps (proposer, requestId) unique across restarts of this member.
-    this.nextRequestId = Date.now() * 1000;
+    this.leader = new LeaderWatch(
+      options.memberId,
+      this.metrics,
+      this.logger,
+      Math.min(this.requestTimeoutMs, 3 * options.electionTimeoutMs),
+    );
 
     const snapshotIndex = this.storage.firstIndex() - 1;
     const initial = this.storage.initialState();
-    this.confState = initial.confState;
-    this.confHistory = [{ index: snapshotIndex, confState: initial.confState }];
-    // Raft re-delivers every committed entry after the snapshot index: conf changes must be
-    // re-applied to Raft; the state machine skips what it already has (index <= its applied).
-    this.appliedIndex = snapshotIndex;
+    this.confs = new ConfStateHistory(snapshotIndex, initial.confState);
     this.term = initial.hardState.term;
     this.commitIndex = initial.hardState.commit;
     const heartbeatTicks = 1;
@@ -182,6 +175,9 @@ export class RaftNode implements Consensus {
       checkQuorum: true,
       logger: (level, message, fields) => this.logger[level]({ ...fields }, message),
     });
+    this.proposals = new ProposalTracker(this.rawNode, this.metrics, this.requestTimeoutMs, () =>
+      this.schedule(),
+    );
     this.reads = new ReadIndexBatcher(
       {
         requestReadIndex: (context) => {
@@ -192,7 +188,7 @@ export class RaftNode implements Consensus {
           }
           this.schedule();
         },
-        appliedIndex: () => this.appliedIndex,
+        appliedIndex: () => this.applier.appliedIndex,
         timeoutError: () => consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out'),
       },
       String(options.memberId),
@@ -206,7 +202,7 @@ export class RaftNode implements Consensus {
       handler: {
         onMessages: (from, messages) => this.onPeerMessages(from, messages),
         onSnapshot: (from, header, data) => this.onPeerSnapshot(from, header, data),
-        clusterInfo: () => this.clusterInfo(),
+        clusterInfo: () => clusterInfo(this.clusterId, this.memberId, this.membership),
         acceptsFrom: (from) => !this.membership.isRemoved(from),
       },
       metrics: this.metrics,
@@ -217,7 +213,48 @@ export class RaftNode implements Consensus {
         this.schedule();
       },
     });
-    this.syncPeers();
+
+    const shared = {
+      memberId: this.memberId,
+      storage: this.storage,
+      membership: this.membership,
+      metrics: this.metrics,
+      logger: this.logger,
+      rawNode: this.rawNode,
+      transport: this.transport,
+    };
+    // Raft re-delivers every committed entry after the snapshot index: conf changes must be
+    // re-applied to Raft; the state machine skips what it already has (index <= its applied).
+    this.applier = new EntryApplier({
+      ...shared,
+      stateMachine: this.stateMachine,
+      proposals: this.proposals,
+      confs: this.confs,
+      appliedIndex: snapshotIndex,
+      onRemoved: options.onRemoved,
+    });
+    this.snapshots = new SnapshotManager({
+      ...shared,
+      stateMachine: this.stateMachine,
+      confs: this.confs,
+      applier: this.applier,
+      snapshotCount: options.snapshotCount,
+      snapshotCatchUpEntries: options.snapshotCatchUpEntries,
+      isStopped: () => this.stopped,
+      schedule: () => this.schedule(),
+      fatal: (err) => this.fatal(err),
+    });
+    this.memberOps = new MembershipOperations({
+      ...shared,
+      clusterToken: options.clusterToken,
+      requestTimeoutMs: this.requestTimeoutMs,
+      proposals: this.proposals,
+      leader: this.leader,
+      proposeAndWait: (key, propose, signal) => this.proposeEnvelope(key, propose, signal),
+      checkUsable: () => this.checkUsable(),
+      schedule: () => this.schedule(),
+    });
+    syncPeers(this.memberId, this.membership, this.transport);
   }
 
   /** Binds the peer listener and starts ticking. Resolves with the bound peer URLs. */
@@ -243,7 +280,7 @@ export class RaftNode implements Consensus {
     // Let an in-flight Ready and compaction finish their disk writes before the caller closes the
     // database.
     await this.idle;
-    await this.compaction;
+    await this.snapshots.compaction;
     // A commit index the last Readies deferred (see RaftLogStorage.save): a restart resumes there.
     if (this.fatalError === undefined)
       await this.storage.flushHardState().catch((err: unknown) => {
@@ -252,12 +289,7 @@ export class RaftNode implements Consensus {
   }
 
   private failEverything(err: Error): void {
-    for (const [key, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(err);
-      this.pending.delete(key);
-    }
-    this.metrics.proposalsPending.set(0);
+    this.proposals.failAll(err);
     this.reads.stop(err);
   }
 
@@ -281,43 +313,18 @@ export class RaftNode implements Consensus {
     });
     try {
       while (!this.stopped) {
-        this.flushProposals();
+        this.proposals.flush();
         if (!this.rawNode.hasReady()) break;
         await this.handleReady(this.rawNode.ready());
       }
-      if (!this.stopped) this.maybeCompact();
+      if (!this.stopped) this.snapshots.maybeCompact();
     } catch (err) {
       this.fatal(err);
     } finally {
       this.processing = false;
       done();
     }
-    if (!this.stopped && (this.rawNode.hasReady() || this.proposalQueue.length > 0)) this.schedule();
-  }
-
-  /**
-   * Steps every proposal queued since the last call into Raft as one message: one append and one
-   * AppendEntries per follower for the lot, instead of one per request (a follower forwards the
-   * lot to the leader in one message, too).
-   */
-  private flushProposals(): void {
-    if (this.proposalQueue.length === 0) return;
-    const batch = this.proposalQueue;
-    this.proposalQueue = [];
-    try {
-      this.rawNode.proposeBatch(batch.map((p) => p.data));
-    } catch (err) {
-      const error = this.mapProposeError(err);
-      for (const { key } of batch) {
-        const waiter = this.pending.get(key);
-        if (waiter === undefined) continue;
-        this.pending.delete(key);
-        clearTimeout(waiter.timer);
-        this.metrics.proposalsFailed.inc();
-        waiter.reject(error);
-      }
-      this.metrics.proposalsPending.set(this.pending.size);
-    }
+    if (!this.stopped && (this.rawNode.hasReady() || this.proposals.hasQueued())) this.schedule();
   }
 
   private fatal(err: unknown): void {
@@ -339,8 +346,8 @@ export class RaftNode implements Consensus {
       this.metrics.proposalsCommitted.set(rd.hardState.commit);
     }
     // A snapshot replaces the log a compaction would trim: let a running one finish first.
-    if (rd.snapshot && this.compaction) await this.compaction;
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    if (rd.snapshot && this.snapshots.compaction) await this.snapshots.compaction;
+    if (rd.snapshot) await this.snapshots.install(rd.snapshot);
 
     // A leader sends before its own fsync, so followers write in parallel with it (Raft thesis
     // 10.2.1; etcd's leader does the same). Raft counts the leader's entries as its own ack at
@@ -349,13 +356,13 @@ export class RaftNode implements Consensus {
     // Except when this Ready commits entries it is only now writing (a single voter's quorum is
     // itself): its messages would announce to learners a commit a crash before the fsync undoes.
     const sendFirst =
-      this.leaderId === this.memberId &&
+      this.leader.id === this.memberId &&
       (rd.hardState === undefined || rd.hardState.commit <= this.storage.lastIndex());
     // A leader's Ready that writes no entries mostly commits: its clients wait for the apply,
     // while the messages only tell followers the new commit index. Apply first, then send.
     let applyLater: Entry[] | undefined;
     if (sendFirst && rd.entries.length === 0 && !rd.snapshot)
-      applyLater = this.applyDurable(rd.committedEntries, rd.entries);
+      applyLater = this.applier.applyDurable(rd.committedEntries, rd.entries);
     if (sendFirst) {
       for (const message of rd.messages) this.sendMessage(message);
       // Node writes HTTP/2 frames in a native immediate, after the current callback: yield once
@@ -379,7 +386,9 @@ export class RaftNode implements Consensus {
     // While the fsync runs, apply the committed entries that are already durable here (as etcd
     // applies in parallel with its WAL write): they are committed, so on a quorum's disks, and
     // below this Ready's writes, so nothing in them is being replaced. The rest wait for the fsync.
-    applyLater ??= rd.snapshot ? rd.committedEntries : this.applyDurable(rd.committedEntries, rd.entries);
+    applyLater ??= rd.snapshot
+      ? rd.committedEntries
+      : this.applier.applyDurable(rd.committedEntries, rd.entries);
 
     await saved;
     if (rd.mustSync) this.metrics.walFsyncDurationSeconds.observe((performance.now() - started) / 1000);
@@ -390,274 +399,22 @@ export class RaftNode implements Consensus {
 
     for (const readState of rd.readStates) this.reads.onReadState(readState.index, readState.context);
 
-    if (applyLater.length > 0) this.applyTimed(applyLater);
+    if (applyLater.length > 0) this.applier.applyTimed(applyLater);
     this.rawNode.advance(rd);
     this.reads.release();
   }
 
   private onSoftState(leaderId: number): void {
-    if (leaderId === this.leaderId) return;
-    const previous = this.leaderId;
-    this.leaderId = leaderId;
-    this.metrics.hasLeader.set(leaderId === NONE ? 0 : 1);
-    this.metrics.isLeader.set(leaderId === this.memberId ? 1 : 0);
-    if (leaderId !== NONE) this.metrics.leaderChangesSeen.inc();
-    this.logger.info(
-      { leader: memberIdHex(leaderId), previous: memberIdHex(previous), term: this.term },
-      'leader changed',
-    );
-    for (const listener of this.leaderListeners) {
-      try {
-        listener(leaderId, leaderId === this.memberId);
-      } catch (err) {
-        this.logger.error({ err }, 'leader change listener threw');
-      }
-    }
-    if (leaderId !== NONE) {
-      for (const wake of this.leaderWaiters) wake();
-      this.leaderWaiters.clear();
-      this.reads.onLeaderChange();
-    }
+    if (this.leader.update(leaderId, this.term) && leaderId !== NONE) this.reads.onLeaderChange();
   }
 
   private sendMessage(message: Message): void {
     if (message.type === MessageType.Snap) {
-      void this.sendSnapshot(message);
+      void this.snapshots.send(message);
       return;
     }
     const sent = this.transport.send(message.to, encodeMessage(message));
     if (!sent && message.type === MessageType.App) this.rawNode.reportUnreachable(message.to);
-  }
-
-  // ---------------------------------------------------------------- snapshots
-
-  /**
-   * Raft asked to send its stored snapshot; like etcd, send a fresh image of the state machine at
-   * the applied index instead (the stored one is metadata only).
-   */
-  private async sendSnapshot(message: Message): Promise<void> {
-    const to = message.to;
-    try {
-      const image = this.stateMachine.snapshot();
-      const index = image.index;
-      const snapshot: Snapshot = {
-        metadata: { index, term: this.storage.term(index), confState: this.confStateAt(index) },
-        data: new Uint8Array(0),
-      };
-      const data = encodeSnapshotImage(this.membership.image(), image.data);
-      const header = encodeMessage({ ...message, snapshot }, true);
-      this.logger.info({ to: memberIdHex(to), index, bytes: data.byteLength }, 'sending snapshot');
-      await this.transport.sendSnapshot(to, header, data);
-      this.metrics.snapshotsSent.inc({ To: memberIdHex(to), outcome: 'success' });
-      if (!this.stopped) this.rawNode.reportSnapshot(to, 'finish');
-    } catch (err) {
-      this.metrics.snapshotsSent.inc({ To: memberIdHex(to), outcome: 'failure' });
-      this.logger.warn({ to: memberIdHex(to), err: (err as Error).message }, 'sending snapshot failed');
-      if (!this.stopped) {
-        this.rawNode.reportUnreachable(to);
-        this.rawNode.reportSnapshot(to, 'failure');
-      }
-    }
-    this.schedule();
-  }
-
-  private async onPeerSnapshot(from: number, header: Uint8Array, data: Uint8Array): Promise<void> {
-    if (this.stopped) throw new Error('member stopped');
-    const message = decodeMessage(header);
-    if (!message.snapshot) throw new Error('snapshot header without snapshot metadata');
-    message.snapshot = { metadata: message.snapshot.metadata, data };
-    this.logger.info(
-      { from: memberIdHex(from), index: message.snapshot.metadata.index },
-      'received snapshot',
-    );
-    this.step(message);
-  }
-
-  /**
-   * Installs a snapshot the leader sent, before the Raft log records it: membership and state
-   * machine first (restore is durable), so that on a crash in between the log still describes a
-   * state the state machine can reach (it only skips entries it already has).
-   */
-  private async installSnapshot(snapshot: Snapshot): Promise<void> {
-    const { membership, stateMachineData } = decodeSnapshotImage(snapshot.data);
-    const index = snapshot.metadata.index;
-    await this.stateMachine.restore({ index, data: stateMachineData });
-    this.membership.restore(membership);
-    await this.membership.persist();
-    this.confState = snapshot.metadata.confState;
-    this.confHistory = [{ index, confState: snapshot.metadata.confState }];
-    this.appliedIndex = index;
-    this.metrics.proposalsApplied.set(index);
-    this.syncPeers();
-    this.logger.info({ index, term: snapshot.metadata.term }, 'installed snapshot');
-  }
-
-  private confStateAt(index: number): ConfState {
-    let result = this.confHistory[0]!.confState;
-    for (const item of this.confHistory) {
-      if (item.index <= index) result = item.confState;
-    }
-    return result;
-  }
-
-  /**
-   * Every `snapshotCount` applied entries: make the state machine durable, then drop the log up
-   * to `applied - snapshotCatchUpEntries` (the state machine itself is the snapshot).
-   */
-  /**
-   * Every --snapshot-count applied entries, makes the state machine durable and drops the log below
-   * it. Runs in the background: Readys keep flowing meanwhile (the storage keeps its in-memory log
-   * consistent when a compaction and a save overlap), so the flush and the large delete batch add
-   * no pause to client requests. At most one runs at a time.
-   */
-  private maybeCompact(): void {
-    if (this.compaction !== null) return;
-    const snapshotIndex = this.storage.firstIndex() - 1;
-    if (this.appliedIndex - snapshotIndex < this.options.snapshotCount) return;
-    this.compaction = this.compact(snapshotIndex)
-      .catch((err: unknown) => this.fatal(err))
-      .finally(() => {
-        this.compaction = null;
-      });
-  }
-
-  private async compact(snapshotIndex: number): Promise<void> {
-    const durable = await this.stateMachine.flush();
-    if (this.stopped) return;
-    const compactIndex = Math.min(durable, this.appliedIndex) - this.snapshotCatchUpEntries;
-    if (compactIndex <= snapshotIndex || compactIndex <= this.storage.firstIndex() - 1) return;
-    const confState = this.confStateAt(compactIndex);
-    await this.storage.compact(compactIndex, confState);
-    this.confHistory = [
-      { index: compactIndex, confState },
-      ...this.confHistory.filter((item) => item.index > compactIndex),
-    ];
-    this.metrics.snapshotsTaken.inc();
-    this.logger.info({ compactIndex, applied: this.appliedIndex }, 'compacted raft log');
-  }
-
-  // ---------------------------------------------------------------- apply
-
-  /**
-   * Applies the leading committed entries that are durable in this member's log: below the first
-   * entry `writing` puts there, and before any configuration change (which changes Raft's own
-   * state, so it keeps the strict order). Returns the entries left for after the write.
-   */
-  private applyDurable(committed: Entry[], writing: Entry[]): Entry[] {
-    const firstWritten = writing[0]?.index ?? Number.POSITIVE_INFINITY;
-    const durableLast = Math.min(this.storage.lastIndex(), firstWritten - 1);
-    let n = 0;
-    while (n < committed.length) {
-      const entry = committed[n]!;
-      if (entry.index > durableLast || entry.type === 'confChange') break;
-      n += 1;
-    }
-    if (n === 0) return committed;
-    this.applyTimed(n === committed.length ? committed : committed.slice(0, n));
-    return committed.slice(n);
-  }
-
-  private applyTimed(entries: Entry[]): void {
-    const applyStarted = performance.now();
-    this.applyEntries(entries);
-    this.metrics.backendCommitDurationSeconds.observe((performance.now() - applyStarted) / 1000);
-  }
-
-  private applyEntries(entries: Entry[]): void {
-    for (const entry of entries) {
-      if (entry.index <= this.appliedIndex) continue;
-      if (entry.type === 'confChange') this.applyConfChangeEntry(entry);
-      else this.applyNormalEntry(entry);
-      this.appliedIndex = entry.index;
-    }
-    this.metrics.proposalsApplied.set(this.appliedIndex);
-  }
-
-  private applyToStateMachine(
-    index: number,
-    request: Uint8Array | null,
-    wantResult = false,
-  ): Uint8Array | undefined {
-    if (index <= this.stateMachine.appliedIndex()) return undefined;
-    return this.stateMachine.apply(index, request, wantResult);
-  }
-
-  private applyNormalEntry(entry: Entry): void {
-    const envelope = decodeEnvelope(entry.data);
-    switch (envelope.kind) {
-      case 'noop':
-        this.applyToStateMachine(entry.index, null);
-        return;
-      case 'request': {
-        // Only a proposal still waiting here reads the result: skip encoding it everywhere else.
-        const key =
-          envelope.proposer === this.memberId ? proposalKey(envelope.proposer, envelope.requestId) : '';
-        const waited = key !== '' && this.pending.has(key);
-        const result = this.applyToStateMachine(entry.index, envelope.request, waited);
-        if (waited) this.settle(key, result ?? new Uint8Array(0));
-        return;
-      }
-      case 'memberAttributes':
-        this.applyToStateMachine(entry.index, null);
-        this.membership.setAttributes(envelope.id, envelope.name, envelope.clientUrls);
-        void this.membership.persist();
-        return;
-      case 'memberUpdate':
-        this.applyToStateMachine(entry.index, null);
-        this.membership.setPeerUrls(envelope.id, envelope.peerUrls);
-        void this.membership.persist();
-        this.syncPeers();
-        if (envelope.proposer === this.memberId)
-          this.settle(proposalKey(envelope.proposer, envelope.requestId), new Uint8Array(0));
-        return;
-    }
-  }
-
-  private applyConfChangeEntry(entry: Entry): void {
-    const change = decodeConfChange(entry.data);
-    let context: MemberContext | undefined;
-    if (change.context && change.context.byteLength > 0) {
-      context = JSON.parse(Buffer.from(change.context).toString('utf8')) as MemberContext;
-    }
-    const confState = this.rawNode.applyConfChange(change);
-    this.confState = confState;
-    this.confHistory.push({ index: entry.index, confState });
-    this.membership.applyConfChange(change, context, confState);
-    void this.membership.persist();
-    this.applyToStateMachine(entry.index, null);
-    this.syncPeers();
-    this.logger.info(
-      { change: change.type, node: memberIdHex(change.nodeId), index: entry.index },
-      'applied membership change',
-    );
-    if (context && context.proposer === this.memberId) {
-      this.settle(proposalKey(context.proposer, context.requestId), new Uint8Array(0));
-    }
-    if (change.type === 'removeNode' && change.nodeId === this.memberId && !this.removed) {
-      this.removed = true;
-      this.logger.warn({}, 'this member was removed from the cluster');
-      setImmediate(() => this.options.onRemoved?.());
-    }
-  }
-
-  private syncPeers(): void {
-    const members = this.membership.list();
-    const known = new Set<number>();
-    for (const m of members) {
-      if (m.id === this.memberId) continue;
-      known.add(m.id);
-      if (m.peerUrls.length > 0) this.transport.setPeer(m.id, m.peerUrls);
-    }
-    for (const id of this.transport.peers()) if (!known.has(id)) this.transport.removePeer(id);
-  }
-
-  private settle(key: string, result: Uint8Array): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    this.pending.delete(key);
-    clearTimeout(p.timer);
-    this.metrics.proposalsPending.set(this.pending.size);
-    p.resolve(result);
   }
 
   // ---------------------------------------------------------------- input
@@ -695,29 +452,13 @@ export class RaftNode implements Consensus {
     this.schedule();
   }
 
-  private async waitForLeader(signal: AbortSignal | undefined): Promise<void> {
-    if (this.leaderId !== NONE) return;
-    const waitMs = Math.min(this.requestTimeoutMs, 3 * this.options.electionTimeoutMs);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.leaderWaiters.delete(wake);
-        reject(consensusError(ConsensusErrorCode.NoLeader, 'etcdserver: no leader'));
-      }, waitMs);
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.leaderWaiters.add(wake);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        this.leaderWaiters.delete(wake);
-        reject(signal.reason ?? new Error('aborted'));
-      });
-    });
+  private async onPeerSnapshot(from: number, header: Uint8Array, data: Uint8Array): Promise<void> {
+    if (this.stopped) throw new Error('member stopped');
+    this.step(this.snapshots.received(from, header, data));
   }
 
   private checkUsable(): void {
-    if (this.stopped || this.removed)
+    if (this.stopped || this.applier.removed)
       throw consensusError(ConsensusErrorCode.Stopped, 'etcdserver: server stopped');
   }
 
@@ -728,56 +469,9 @@ export class RaftNode implements Consensus {
     signal: AbortSignal | undefined,
   ): Promise<Uint8Array> {
     this.checkUsable();
-    await this.waitForLeader(signal);
+    await this.leader.wait(signal);
     this.checkUsable();
-    return await new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(key)) return;
-        this.metrics.proposalsPending.set(this.pending.size);
-        this.metrics.proposalsFailed.inc();
-        reject(consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out'));
-      }, this.requestTimeoutMs);
-      this.pending.set(key, { resolve, reject, timer });
-      this.metrics.proposalsPending.set(this.pending.size);
-      signal?.addEventListener('abort', () => {
-        if (!this.pending.delete(key)) return;
-        clearTimeout(timer);
-        this.metrics.proposalsPending.set(this.pending.size);
-        reject(signal.reason ?? new Error('aborted'));
-      });
-      try {
-        propose();
-      } catch (err) {
-        this.pending.delete(key);
-        clearTimeout(timer);
-        this.metrics.proposalsPending.set(this.pending.size);
-        this.metrics.proposalsFailed.inc();
-        reject(this.mapProposeError(err));
-        return;
-      }
-      this.schedule();
-    });
-  }
-
-  private mapProposeError(err: unknown): Error {
-    if (err instanceof ErrProposalDropped) {
-      switch (err.reason) {
-        case 'noLeader':
-          return consensusError(ConsensusErrorCode.NoLeader, 'etcdserver: no leader');
-        case 'notMember':
-          return consensusError(ConsensusErrorCode.Stopped, 'etcdserver: server stopped');
-        case 'pendingConfChange':
-          return consensusError(ConsensusErrorCode.Timeout, 'etcdserver: request timed out');
-        default:
-          return consensusError(ConsensusErrorCode.LeaderChanged, 'etcdserver: leader changed');
-      }
-    }
-    return err instanceof Error ? err : new Error(String(err));
-  }
-
-  private newRequestId(): number {
-    this.nextRequestId += 1;
-    return this.nextRequestId;
+    return await this.proposals.wait(key, propose, signal);
   }
 
   // ---------------------------------------------------------------- Consensus
@@ -785,15 +479,15 @@ export class RaftNode implements Consensus {
   async propose(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     if (request.byteLength > this.maxRequestBytes)
       throw consensusError(ConsensusErrorCode.RequestTooLarge, 'etcdserver: request is too large');
-    const requestId = this.newRequestId();
+    const requestId = this.proposals.newRequestId();
     const data = encodeRequestEnvelope(this.memberId, requestId, request);
     const key = proposalKey(this.memberId, requestId);
-    return await this.proposeEnvelope(key, () => this.proposalQueue.push({ key, data }), signal);
+    return await this.proposeEnvelope(key, () => this.proposals.enqueue(key, data), signal);
   }
 
   async readIndex(signal?: AbortSignal): Promise<void> {
     this.checkUsable();
-    await this.waitForLeader(signal);
+    await this.leader.wait(signal);
     this.checkUsable();
     await this.reads.wait(signal);
   }
@@ -803,11 +497,11 @@ export class RaftNode implements Consensus {
     return {
       memberId: this.memberId,
       clusterId: this.clusterId,
-      leaderId: this.leaderId,
+      leaderId: this.leader.id,
       raftTerm: this.term,
       raftIndex: Math.max(this.storage.lastIndex(), this.commitIndex),
-      raftAppliedIndex: this.appliedIndex,
-      isLearner: self?.isLearner ?? this.confState.learners.includes(this.memberId),
+      raftAppliedIndex: this.applier.appliedIndex,
+      isLearner: self?.isLearner ?? this.confs.current.learners.includes(this.memberId),
     };
   }
 
@@ -815,188 +509,38 @@ export class RaftNode implements Consensus {
     return this.membership.list();
   }
 
-  private clusterInfo(): ClusterInfoResponse {
-    return {
-      cluster_id: this.clusterId,
-      member_id: this.memberId,
-      members: this.membership.list().map((m) => ({
-        id: m.id,
-        name: m.name,
-        peer_urls: m.peerUrls,
-        client_urls: m.clientUrls,
-        is_learner: m.isLearner,
-      })),
-    };
+  addMember(peerUrls: string[], isLearner: boolean): Promise<MemberInfo> {
+    return this.memberOps.addMember(peerUrls, isLearner);
   }
 
-  private validateUrls(peerUrls: string[]): void {
-    const ok =
-      peerUrls.length > 0 &&
-      peerUrls.every((url) => {
-        try {
-          const u = new URL(url);
-          return (u.protocol === 'http:' || u.protocol === 'https:') && u.port !== '';
-        } catch {
-          return false;
-        }
-      });
-    if (!ok)
-      throw consensusError(ConsensusErrorCode.MemberBadUrls, 'etcdserver: given member URLs are invalid');
+  removeMember(id: number): Promise<void> {
+    return this.memberOps.removeMember(id);
   }
 
-  private async proposeConfChange(
-    change: Omit<ConfChange, 'context'>,
-    context: Omit<MemberContext, 'proposer' | 'requestId'>,
-  ): Promise<void> {
-    const requestId = this.newRequestId();
-    const full: MemberContext = { ...context, proposer: this.memberId, requestId };
-    const cc: ConfChange = { ...change, context: Buffer.from(JSON.stringify(full), 'utf8') };
-    encodeConfChange(cc); // validates the change before it is proposed
-    await this.proposeEnvelope(
-      proposalKey(this.memberId, requestId),
-      () => this.rawNode.proposeConfChange(cc),
-      undefined,
-    );
+  promoteMember(id: number): Promise<void> {
+    return this.memberOps.promoteMember(id);
   }
 
-  async addMember(peerUrls: string[], isLearner: boolean): Promise<MemberInfo> {
-    this.validateUrls(peerUrls);
-    const members = this.membership.list();
-    const taken = new Set(members.flatMap((m) => m.peerUrls));
-    if (peerUrls.some((url) => taken.has(url)))
-      throw consensusError(ConsensusErrorCode.PeerUrlExists, 'etcdserver: Peer URLs already exists');
-    if (isLearner && members.filter((m) => m.isLearner).length >= 1)
-      throw consensusError(
-        ConsensusErrorCode.TooManyLearners,
-        'etcdserver: too many learner members in cluster',
-      );
-    const id = computeMemberId(peerUrls, this.options.clusterToken, String(Date.now()));
-    await this.proposeConfChange(
-      { type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: id },
-      { name: '', peerUrls, clientUrls: [] },
-    );
-    const added = this.membership.get(id);
-    return added ? { ...added } : { id, name: '', peerUrls, clientUrls: [], isLearner };
-  }
-
-  async removeMember(id: number): Promise<void> {
-    const member = this.membership.get(id);
-    if (!member) throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
-    if (!member.isLearner && this.leaderId === this.memberId) {
-      // Strict reconfiguration check (etcd's default): removing a voter must leave a quorum of
-      // the remaining voters connected to the leader.
-      const voters = this.membership.list().filter((m) => !m.isLearner && m.id !== id);
-      const active = voters.filter((m) => m.id === this.memberId || this.transport.isConnected(m.id)).length;
-      if (active < Math.floor(voters.length / 2) + 1)
-        throw consensusError(ConsensusErrorCode.Unhealthy, 'etcdserver: unhealthy cluster');
-    }
-    await this.proposeConfChange(
-      { type: 'removeNode', nodeId: id },
-      { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls },
-    );
-  }
-
-  async promoteMember(id: number): Promise<void> {
-    const member = this.membership.get(id);
-    if (!member) throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
-    if (!member.isLearner)
-      throw consensusError(
-        ConsensusErrorCode.MemberNotLearner,
-        'etcdserver: can only promote a learner member',
-      );
-    if (this.leaderId === this.memberId) {
-      // etcd's rule: the learner's match index must be within 90% of the leader's.
-      const progress = this.rawNode.status().progress.find((p) => p.id === id);
-      const leaderMatch = this.storage.lastIndex();
-      if (!progress || progress.match < leaderMatch * 0.9)
-        throw consensusError(
-          ConsensusErrorCode.LearnerNotReady,
-          'etcdserver: can only promote a learner member which is in sync with leader',
-        );
-    } else if (this.leaderId === NONE) {
-      throw consensusError(ConsensusErrorCode.NoLeader, 'etcdserver: no leader');
-    }
-    await this.proposeConfChange(
-      { type: 'addNode', nodeId: id },
-      { name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls },
-    );
-  }
-
-  async updateMember(id: number, peerUrls: string[]): Promise<void> {
-    this.validateUrls(peerUrls);
-    if (!this.membership.get(id))
-      throw consensusError(ConsensusErrorCode.MemberNotFound, 'etcdserver: member not found');
-    const taken = new Set(
-      this.membership
-        .list()
-        .filter((m) => m.id !== id)
-        .flatMap((m) => m.peerUrls),
-    );
-    if (peerUrls.some((url) => taken.has(url)))
-      throw consensusError(ConsensusErrorCode.PeerUrlExists, 'etcdserver: Peer URLs already exists');
-    const requestId = this.newRequestId();
-    const data = encodeJsonEnvelope(EnvelopeKind.MemberUpdate, {
-      id,
-      peerUrls,
-      proposer: this.memberId,
-      requestId,
-    });
-    await this.proposeEnvelope(
-      proposalKey(this.memberId, requestId),
-      () => this.rawNode.propose(data),
-      undefined,
-    );
+  updateMember(id: number, peerUrls: string[]): Promise<void> {
+    return this.memberOps.updateMember(id, peerUrls);
   }
 
   /** Publishes this member's name and client URLs to the cluster (etcd does this right after start). */
-  async publishAttributes(name: string, clientUrls: string[]): Promise<void> {
-    const data = encodeJsonEnvelope(EnvelopeKind.MemberAttributes, { id: this.memberId, name, clientUrls });
-    this.checkUsable();
-    await this.waitForLeader(undefined);
-    this.rawNode.propose(data);
-    this.schedule();
+  publishAttributes(name: string, clientUrls: string[]): Promise<void> {
+    return this.memberOps.publishAttributes(name, clientUrls);
   }
 
-  async moveLeader(targetId: number): Promise<void> {
-    if (this.leaderId !== this.memberId)
-      throw consensusError(ConsensusErrorCode.NotLeader, 'etcdserver: not leader');
-    const target = this.membership.get(targetId);
-    if (!target || target.isLearner)
-      throw consensusError(ConsensusErrorCode.BadLeaderTransferee, 'etcdserver: bad leader transferee');
-    if (targetId === this.memberId) return;
-    try {
-      this.rawNode.transferLeader(targetId);
-    } catch (err) {
-      throw this.mapProposeError(err);
-    }
-    this.schedule();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(
-          consensusError(
-            ConsensusErrorCode.Timeout,
-            'etcdserver: request timed out, leader transfer took too long',
-          ),
-        );
-      }, this.requestTimeoutMs);
-      const unsubscribe = this.onLeaderChange((leaderId) => {
-        if (leaderId !== targetId) return;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve();
-      });
-    });
+  moveLeader(targetId: number): Promise<void> {
+    return this.memberOps.moveLeader(targetId);
   }
 
   onLeaderChange(listener: (leaderId: number, isLocalLeader: boolean) => void): () => void {
-    this.leaderListeners.add(listener);
-    return () => this.leaderListeners.delete(listener);
+    return this.leader.subscribe(listener);
   }
 
   /** True once this member has seen itself removed from the cluster. */
   isRemoved(): boolean {
-    return this.removed;
+    return this.applier.removed;
   }
 }
 
