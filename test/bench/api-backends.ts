@@ -11,6 +11,7 @@ import {
   startServer,
   startServerCluster,
 } from '../api/harness.js';
+import { etcdctl } from '../compat/helpers/cluster.js';
 
 /** The processes of one started backend: the server the benchmark drives, and the rest. */
 export interface Target {
@@ -45,6 +46,21 @@ export interface BenchBackend {
   start(nodeArgs: readonly string[], onStop: (stop: () => Promise<unknown>) => void): Promise<Target>;
 }
 
+/**
+ * Which of a remote store's members leads, as "m<i>" in the order of `endpoints`. A server writes
+ * through its first endpoint: when that member is a follower, every write takes a forwarding hop
+ * more, so the table says which case a run measured.
+ */
+async function storeLeader(endpoints: readonly string[]): Promise<string> {
+  const hosts = endpoints.map((e) => new URL(e).host).join(',');
+  const statuses = JSON.parse(await etcdctl(hosts, ['endpoint', 'status', '-w', 'json'])) as {
+    Endpoint: string;
+    Status: { header: { member_id: number | string }; leader: number | string };
+  }[];
+  const leader = statuses.findIndex((s) => String(s.Status.header.member_id) === String(s.Status.leader));
+  return leader < 0 ? 'none' : `m${leader + 1}`;
+}
+
 /** A server started with --datastore-endpoint (or alone, embedded) on one of the harness's backends. */
 function serverOn(backend: Backend, title: string, othersRunNode = true): BenchBackend {
   return {
@@ -54,8 +70,10 @@ function serverOn(backend: Backend, title: string, othersRunNode = true): BenchB
       onStop(() => store.stop());
       const server = await startServer({ ...serverOptions(store), nodeArgs });
       onStop(() => server.stop());
+      const leader = store.remote ? await storeLeader(store.endpoints) : undefined;
       return {
-        title,
+        title:
+          leader === undefined ? title : `${title}: the server writes through m1, the leader is ${leader}`,
         server,
         servers: [server],
         othersRole: 'store members',

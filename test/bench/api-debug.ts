@@ -3,6 +3,7 @@
  * event-loop delay of every Node.js process (loop-delay.mjs, preloaded), latency histograms from
  * the servers' and store members' /metrics, and a probe writing straight to the store.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,4 +154,17 @@ export function probeStore(endpoint: string, intervalMs: number): { stop(): Prom
       return `${sorted.length} sequential writes, p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`;
     },
   };
+}
+
+/**
+ * Established TCP connections to the server at `url` (from `ss`). The benchmark's client opens
+ * one more whenever all are busy, so the count tells how far concurrency rose: a latency spike
+ * costs TLS handshakes on top, on both sides.
+ */
+export function serverConnections(url: string): number {
+  const port = new URL(url).port;
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( sport = :${port} )`], {
+    encoding: 'utf8',
+  });
+  return out.split('\n').filter((line) => line.trim() !== '').length;
 }

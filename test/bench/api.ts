@@ -22,7 +22,7 @@
  *                     forwarded to the leader)
  *   etcd              a 3-member etcd 3.4 (/usr/bin/etcd) behind --datastore-endpoint, for comparison
  * Each backend gets fresh processes; every process is stopped on success, failure and Ctrl-C.
- * Other knobs: BENCH_CREATE_RATE (200), BENCH_WARMUP_SECONDS (3), BENCH_PODS (10000),
+ * Other knobs: BENCH_CREATE_RATE (200), BENCH_WARMUP_SECONDS (10), BENCH_PODS (10000),
  * BENCH_WATCHERS (1000), BENCH_WATCH_EVENTS (100), BENCH_ONLY (phases: create, createmax, get,
  * list, update, watch, rss), BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
  * to profile the server, every server of `cluster`), NAVARCH_COMPAT_NODE_ARGS (the same for the
@@ -46,6 +46,7 @@ import {
   loopDelays,
   probeStore,
   scrapeHistograms,
+  serverConnections,
 } from './api-debug.js';
 
 /** Floors of issue 5. */
@@ -352,11 +353,13 @@ async function measure(target: Target, only: Set<string> | undefined): Promise<B
   let podsCreated = 0;
   const cpuPerRequest: string[] = [];
 
-  // Creates at the offered rate first, so that get/update/list find their pods. A few seconds
-  // at the same rate come first, unmeasured: a server just started compiles its code paths and
-  // accepts the client's connections (TLS handshakes) then, which is not its steady state.
+  // Creates at the offered rate first, so that get/update/list find their pods. Ten seconds at
+  // the same rate come first, unmeasured: processes just started compile their hot paths, size
+  // their heaps and open the client's connections (TLS handshakes on both sides) then, which is
+  // not their steady state. With 3 s, the first seconds measured still had p50 2-5 times the
+  // later ones on every Navarch backend (BENCH_DEBUG's per-second lines).
   const createCount = createRate * 10;
-  const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+  const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
   if (runs('create') || runs('get') || runs('update') || runs('list')) {
     progress(`warm-up: create at ${createRate}/s for ${warmupSeconds} s`);
     await openLoop(createRate, createRate * warmupSeconds, async (i) => {
@@ -385,6 +388,7 @@ async function measure(target: Target, only: Set<string> | undefined): Promise<B
       process.env.BENCH_DEBUG && target.storeEndpoint !== undefined
         ? probeStore(target.storeEndpoint, 50)
         : undefined;
+    const connectionsBefore = process.env.BENCH_DEBUG ? serverConnections(server.url) : 0;
     const benchCpuBefore = process.cpuUsage();
     const phaseStart = performance.now();
     const timeline: { startMs: number; latencyMs: number }[] = [];
@@ -418,6 +422,9 @@ async function measure(target: Target, only: Set<string> | undefined): Promise<B
         );
         process.stderr.write(`    /metrics of ${metricsSources[i]!.what}: ${lines.join('; ')}\n`);
       });
+      process.stderr.write(
+        `    client connections to the server: ${connectionsBefore} before, ${serverConnections(server.url)} after (each new one is a TLS handshake on both sides)\n`,
+      );
       for (let second = 0; second * 1000 < elapsed; second++) {
         const inSecond = timeline
           .filter((t) => t.startMs >= second * 1000 && t.startMs < (second + 1) * 1000)

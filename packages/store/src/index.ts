@@ -21,6 +21,8 @@ export {
 export * from './consensus.js';
 export {
   type BidiStreamHandler,
+  ClientStreamCall,
+  type ClientStreamHandler,
   type GrpcHandler,
   type ServerStreamHandler,
   type ServiceImplementation,
@@ -70,6 +72,7 @@ export * from './mvcc/types.js';
 export { StoreError, StoreErrorCode } from './raftnode/errors.js';
 export { RaftNode, type RaftNodeOptions } from './raftnode/raft-node.js';
 export { type PersistRequest, RaftLogStorage, type StoreDatabase } from './storage/raft-log.js';
+export { PeerCallError } from './transport/peer-client.js';
 export {
   fetchClusterInfo,
   PeerTransport,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreErrorCode, type StoreMember, startStoreMember } from '@navarch/store';
@@ -155,6 +155,51 @@ describe('store member (3 members in one process)', () => {
     expect(leader.consensus.members().find((m) => m.id === joiner.memberId)?.isLearner).toBe(false);
     await leader.consensus.removeMember(joiner.memberId);
     expect(leader.consensus.members().map((m) => m.id)).not.toContain(joiner.memberId);
+  });
+
+  it('refuses to join a cluster that never lists it, after asking every peer for a while, and writes nothing', async () => {
+    const cluster = await newCluster(1);
+    const member = await startMember(cluster, 0);
+    await member.ready;
+    const port = await freePort();
+    const dataDir = join(cluster.dirs[0]!, '..', 'stranger');
+    await expect(
+      startStoreMember({
+        name: 'stranger',
+        dataDir,
+        listenClientUrls: ['http://127.0.0.1:0'],
+        listenPeerUrls: [`http://127.0.0.1:${port}`],
+        // A peer that lists no such member, and one that is not there at all.
+        initialCluster: `${cluster.initialCluster},gone=http://127.0.0.1:${await freePort()},stranger=http://127.0.0.1:${port}`,
+        initialClusterState: 'existing',
+        application: kvApplication(cluster.machines),
+        logger: quietLogger,
+      }),
+    ).rejects.toMatchObject({
+      code: StoreErrorCode.InvalidConfig,
+      message: expect.stringMatching(/add it first/),
+    });
+    expect(existsSync(join(dataDir, 'member'))).toBe(false);
+  }, 20_000);
+
+  it('joins when it starts before its `member add` is applied: it keeps asking its peers', async () => {
+    const cluster = await newCluster(1);
+    const member = await startMember(cluster, 0);
+    await member.ready;
+    const port = await freePort();
+    const peerUrl = `http://127.0.0.1:${port}`;
+    cluster.dirs.push(join(cluster.dirs[0]!, '..', 'm1'));
+    cluster.peerPorts.push(port);
+    const joining = startMember(cluster, 1, {
+      initialCluster: `${cluster.initialCluster},m1=${peerUrl}`,
+      initialClusterState: 'existing',
+    });
+    // Its first round of asking finds no such member; the add lands while it waits for the next.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const added = await member.consensus.addMember([peerUrl], true);
+    const joiner = await joining;
+    expect(joiner.memberId).toBe(added.id);
+    await joiner.ready;
   });
 
   it('refuses a data dir that belongs to another cluster and writes nothing', async () => {

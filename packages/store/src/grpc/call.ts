@@ -1,6 +1,7 @@
 /**
  * One gRPC call on one HTTP/2 stream, and what handlers see of it: the subset of grpc-js's server
- * call API that the etcd services use (request, cancellation, write with backpressure, end, fail),
+ * call API that the etcd and peer services use (request, request stream, cancellation, write with
+ * backpressure, end, fail),
  * without grpc-js's per-call machinery (interceptors, metadata objects, listener chains).
  *
  * A call ends exactly once: with a status the handler chooses, with DEADLINE_EXCEEDED when its
@@ -56,6 +57,11 @@ const RESPOND_TRAILERS_ONLY: ServerStreamResponseOptions = Object.freeze({
 export class CallStream {
   private headersSent = false;
   private ended = false;
+  /**
+   * True while the client may still send request messages on a call whose handler reads a request
+   * stream: ending such a call then also asks the client to stop sending (see stopInput).
+   */
+  private inputOpen = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** Told when a handler throws (the server logs it). */
   onHandlerError: ((error: unknown) => void) | null = null;
@@ -79,6 +85,29 @@ export class CallStream {
         this.onAbort?.(new GrpcCallAbortedError(GrpcStatusCode.DEADLINE_EXCEEDED, 'Deadline exceeded'));
       }, timeoutMs);
     }
+  }
+
+  /**
+   * Marks the call as one that reads a request stream until the client half-closes it
+   * ({@link inputEnded}); a status sent before that is followed by RST_STREAM(NO_ERROR).
+   */
+  expectInput(): void {
+    this.inputOpen = true;
+  }
+
+  /** The client half-closed its side: nothing more to stop after the status. */
+  inputEnded(): void {
+    this.inputOpen = false;
+  }
+
+  /**
+   * Sends the response headers now, before any message (a long-lived client stream tells its
+   * client that the call is accepted this way). A status sent later goes in trailers.
+   */
+  sendHeaders(): void {
+    if (this.ended || this.headersSent || this.stream.destroyed) return;
+    this.headersSent = true;
+    this.stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
   }
 
   /** True once the call has ended (status sent, deadline passed or stream closed). */
@@ -119,7 +148,8 @@ export class CallStream {
       stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
     }
     // 'wantTrailers' comes once per stream: `on` spares the wrapper `once` allocates.
-    stream.on('wantTrailers', sendOkTrailers);
+    if (this.inputOpen) stream.on('wantTrailers', () => this.sendTrailersAndStopInput(OK_TRAILERS));
+    else stream.on('wantTrailers', sendOkTrailers);
     stream.end(framed);
   }
 
@@ -137,12 +167,35 @@ export class CallStream {
     if (!this.headersSent) {
       this.headersSent = true;
       stream.respond({ ...RESPONSE_HEADERS, ...trailers }, RESPOND_TRAILERS_ONLY);
+      this.stopInput();
       return;
     }
-    stream.once('wantTrailers', () => {
-      if (!stream.destroyed) stream.sendTrailers(trailers);
-    });
+    stream.once('wantTrailers', () => this.sendTrailersAndStopInput(trailers));
     stream.end();
+  }
+
+  private sendTrailersAndStopInput(trailers: Readonly<Record<string, string>>): void {
+    if (this.stream.destroyed) return;
+    this.stream.sendTrailers(trailers);
+    this.stopInput();
+  }
+
+  /**
+   * The call ended while the client may still be sending: RST_STREAM(NO_ERROR) after the status
+   * tells it to stop (RFC 9113 section 8.1; grpc-go does the same), or a client that does not close
+   * its side on the status (node:http2 senders) would stay half-open with its messages discarded.
+   *
+   * The reset must reach nghttp2 only after the status frame went out: nghttp2 marks a stream
+   * closing as soon as a RST_STREAM is queued and then drops its queued trailers. node:http2 sends
+   * what was submitted from a native immediate, which runs before the JavaScript immediates of the
+   * same loop turn, so a reset submitted from setImmediate follows the status on the wire.
+   */
+  private stopInput(): void {
+    if (!this.inputOpen || this.stream.destroyed) return;
+    this.inputOpen = false;
+    // Whatever arrives until the reset is read and dropped, so flow control never stalls.
+    this.stream.resume();
+    setImmediate(resetFinishedStream, this.stream);
   }
 
   /** A handler threw: reported to the server's hook, and the call ends with UNKNOWN. */
@@ -176,6 +229,10 @@ const OK_TRAILERS = Object.freeze({ [GRPC_STATUS]: '0' });
 
 function sendOkTrailers(this: ServerHttp2Stream): void {
   if (!this.destroyed) this.sendTrailers(OK_TRAILERS);
+}
+
+function resetFinishedStream(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
 function errorText(error: unknown): string {
@@ -314,10 +371,103 @@ export type BidiStreamHandler<Request = unknown, Response = unknown> = (
 ) => void;
 
 /**
+ * What a client-streaming handler sees of its call: the request messages as 'data' events, then
+ * 'end' when the client has sent them all; it answers once through its callback (a response, or an
+ * error status), which may come before 'end' (a refusal: the client is then told to stop sending).
+ *
+ * Events: 'data' (one request message), 'end' (the client finished sending), 'cancelled' (the
+ * client went away, the deadline passed, the request was malformed or the server shut down; the
+ * callback is then ignored). pause() stops reading: HTTP/2 flow control then stops the client once
+ * the stream window is full, so a slow handler bounds what is buffered for it.
+ */
+export class ClientStreamCall<Request> extends EventEmitter {
+  private paused = false;
+  /** Messages decoded while paused, delivered in order by resume(). */
+  private readonly pending: Request[] = [];
+  /** The client half-closed; 'end' is delivered once `pending` is empty and the call not paused. */
+  private inputDone = false;
+  private endDelivered = false;
+
+  constructor(
+    /** The request headers (custom metadata included). */
+    readonly metadata: IncomingHttpHeaders,
+    private readonly transport: CallStream,
+  ) {
+    super();
+    transport.onAbort = () => this.deliver('cancelled');
+  }
+
+  /** True once the call has ended (answered, cancelled or past its deadline). */
+  get cancelled(): boolean {
+    return this.transport.isEnded;
+  }
+
+  /** Sends the response headers at once (the client then knows the call was accepted). */
+  sendHeaders(): void {
+    this.transport.sendHeaders();
+  }
+
+  /** Stops delivering messages; the client is held back by flow control until resume(). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport.stream.pause();
+  }
+
+  /** Delivers the messages held while paused, then reads on. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (!this.paused && this.pending.length > 0 && !this.transport.isEnded)
+      this.deliver('data', this.pending.shift());
+    if (this.paused) return;
+    if (this.inputDone) this.deliverEnd();
+    else this.transport.stream.resume();
+  }
+
+  /** Server side: one decoded request message. */
+  receive(message: Request): void {
+    if (this.paused || this.pending.length > 0) this.pending.push(message);
+    else this.deliver('data', message);
+  }
+
+  /** Server side: the client half-closed the request stream. */
+  receiveEnd(): void {
+    this.inputDone = true;
+    if (!this.paused && this.pending.length === 0) this.deliverEnd();
+  }
+
+  private deliverEnd(): void {
+    if (this.endDelivered || this.transport.isEnded) return;
+    this.endDelivered = true;
+    this.deliver('end');
+  }
+
+  /** Emits an event; a listener that throws ends the call with UNKNOWN (see StreamCall.deliver). */
+  private deliver(event: 'data' | 'end' | 'cancelled', message?: unknown): void {
+    try {
+      if (event === 'data') this.emit(event, message);
+      else this.emit(event);
+    } catch (error) {
+      this.transport.handlerFailed(error);
+    }
+  }
+}
+
+/** A client-streaming method's handler: answers once through `callback`. */
+export type ClientStreamHandler<Request = unknown, Response = unknown> = (
+  call: ClientStreamCall<Request>,
+  callback: UnaryCallback<Response>,
+) => void;
+
+/**
  * Any handler: the server picks the calling convention from the method definition. (`never`
  * requests and `unknown` responses make every typed handler assignable without `any`.)
  */
-export type GrpcHandler = UnaryHandler<never, unknown> | ServerStreamHandler<never, unknown>;
+export type GrpcHandler =
+  | UnaryHandler<never, unknown>
+  | ServerStreamHandler<never, unknown>
+  | ClientStreamHandler<never, unknown>;
 
 /** Handlers of one service, by method name (as in the .proto). */
 export type ServiceImplementation = Record<string, GrpcHandler>;

@@ -1,6 +1,6 @@
 /**
  * A small gRPC server on node:http2 (gRPC over HTTP/2, protobuf messages, no TLS), serving the
- * unary, server-streaming and bidirectional methods of service definitions loaded by
+ * unary, server-streaming, client-streaming and bidirectional methods of service definitions loaded by
  * @grpc/proto-loader (their own (de)serializers, so the field mapping is the loader's), or of
  * definitions whose hot methods carry hand-written codecs (`responseSerializeFramed`).
  *
@@ -14,9 +14,13 @@
  *   messages with grpc-encoding gzip or deflate; other encodings -> UNIMPLEMENTED.
  * - grpc-timeout -> DEADLINE_EXCEEDED and the handler aborted; a client reset or a lost connection
  *   cancels the call; stream.write() backpressure reaches streaming handlers ('drain').
- * - keeps idle connections, answers pings (node does), pings idle peers every keepaliveTimeMs;
+ * - client streams: messages delivered as they complete, across DATA frames; a handler that
+ *   pauses holds the client back through HTTP/2 flow control; an answer before the client finished
+ *   sending is followed by RST_STREAM(NO_ERROR) so the client stops (as grpc-go does).
+ * - keeps idle connections, answers pings however often they come (node does; the Raft peers ping
+ *   every 2 s with or without calls, so there is no ping-rate policing as in grpc-go/grpc-js),
+ *   pings idle peers every keepaliveTimeMs;
  *   shutdown sends GOAWAY, lets calls finish for a grace period, then destroys the connections.
- * Client-streaming methods are not supported (the etcd API has none); addService refuses them.
  */
 
 import { lookup } from 'node:dns/promises';
@@ -33,6 +37,8 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import {
   CallStream,
+  ClientStreamCall,
+  type ClientStreamHandler,
   type GrpcHandler,
   type Serialize,
   type SerializeFramed,
@@ -42,7 +48,7 @@ import {
   UnaryCall,
   type UnaryHandler,
 } from './call.js';
-import { frameMessage, MessageReader } from './framing.js';
+import { frameMessage, type MessageListener, MessageReader } from './framing.js';
 import {
   encodeGrpcMessage,
   GrpcServerError,
@@ -95,9 +101,18 @@ const ACCEPT_ENCODING = ['identity', ...Object.keys(DECOMPRESSORS)].join(',');
 const KIND_UNARY = 0;
 const KIND_SERVER_STREAM = 1;
 const KIND_BIDI = 2;
+const KIND_CLIENT_STREAM = 3;
+
+/** The calling convention of a method, from its definition's requestStream/responseStream. */
+function methodKind(
+  method: GrpcMethodDefinition,
+): typeof KIND_UNARY | typeof KIND_SERVER_STREAM | typeof KIND_BIDI | typeof KIND_CLIENT_STREAM {
+  if (method.requestStream) return method.responseStream ? KIND_BIDI : KIND_CLIENT_STREAM;
+  return method.responseStream ? KIND_SERVER_STREAM : KIND_UNARY;
+}
 
 interface RegisteredMethod {
-  kind: typeof KIND_UNARY | typeof KIND_SERVER_STREAM | typeof KIND_BIDI;
+  kind: ReturnType<typeof methodKind>;
   handler: GrpcHandler;
   deserialize: (bytes: Buffer) => unknown;
   serializeFramed: SerializeFramed;
@@ -148,6 +163,9 @@ function errorText(error: unknown): string {
 
 function ignore(): void {}
 
+/** What decode() returns for a message it could not decode (the call has ended). */
+const NOT_DECODED: unique symbol = Symbol('not decoded');
+
 /** A gRPC server on node:http2; see the file comment for what it implements. */
 export class GrpcServer {
   private readonly methods = new Map<string, RegisteredMethod>();
@@ -175,7 +193,7 @@ export class GrpcServer {
 
   /**
    * Registers the methods of `service` with their handlers from `implementation` (by method name).
-   * Throws for a missing handler, a client-streaming method or a path registered twice.
+   * Throws for a missing handler or a path registered twice.
    */
   addService(service: GrpcServiceDefinition, implementation: ServiceImplementation): void {
     for (const [name, method] of Object.entries(service)) {
@@ -185,18 +203,13 @@ export class GrpcServer {
           GrpcServerErrorCode.BadService,
           `no handler for gRPC method ${method.path}`,
         );
-      if (method.requestStream && !method.responseStream)
-        throw new GrpcServerError(
-          GrpcServerErrorCode.BadService,
-          `client-streaming gRPC method ${method.path} is not supported`,
-        );
       if (this.methods.has(method.path))
         throw new GrpcServerError(
           GrpcServerErrorCode.BadService,
           `gRPC method ${method.path} is registered twice`,
         );
       this.methods.set(method.path, {
-        kind: !method.responseStream ? KIND_UNARY : method.requestStream ? KIND_BIDI : KIND_SERVER_STREAM,
+        kind: methodKind(method),
         handler,
         deserialize: (bytes) => method.requestDeserialize(bytes),
         serializeFramed: framedSerializer(method),
@@ -388,7 +401,10 @@ export class GrpcServer {
     const call = new CallStream(stream, method.serializeFramed, timeoutMs);
     call.onHandlerError = (error) =>
       this.logger?.error({ err: error, path: headers[constants.HTTP2_HEADER_PATH] }, 'gRPC handler threw');
-    const max = this.maxReceiveMessageBytes;
+    if (method.kind === KIND_CLIENT_STREAM) {
+      this.serveClientStream(stream, headers, method, call, decompress);
+      return;
+    }
     let streamCall: StreamCall<unknown, unknown> | null = null;
     let received = false;
 
@@ -411,39 +427,8 @@ export class GrpcServer {
 
     const onMessage = (data: Buffer, compressed: boolean): void => {
       if (call.isEnded) return;
-      let bytes = data;
-      if (compressed) {
-        if (decompress === null) {
-          call.cancel(GrpcStatusCode.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
-          return;
-        }
-        try {
-          bytes = decompress(data, max + 1);
-        } catch (error) {
-          const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-          call.cancel(
-            tooLarge ? GrpcStatusCode.RESOURCE_EXHAUSTED : GrpcStatusCode.INTERNAL,
-            tooLarge
-              ? `grpc: received message after decompression larger than max (${max})`
-              : `grpc: failed to decompress the received message: ${errorText(error)}`,
-          );
-          return;
-        }
-        if (bytes.length > max) {
-          call.cancel(
-            GrpcStatusCode.RESOURCE_EXHAUSTED,
-            `grpc: received message after decompression larger than max (${bytes.length} vs. ${max})`,
-          );
-          return;
-        }
-      }
-      let request: unknown;
-      try {
-        request = method.deserialize(bytes);
-      } catch (error) {
-        call.cancel(GrpcStatusCode.INTERNAL, `grpc: error unmarshalling request: ${errorText(error)}`);
-        return;
-      }
+      const request = this.decode(call, method, decompress, data, compressed);
+      if (request === NOT_DECODED) return;
       if (method.kind === KIND_BIDI) {
         (streamCall as StreamCall<unknown, unknown> | null)?.deliver('data', request);
         return;
@@ -459,6 +444,57 @@ export class GrpcServer {
       start(request);
     };
 
+    const reader = this.readMessages(stream, call, onMessage);
+    stream.on('end', () => {
+      if (call.isEnded) return;
+      if (reader.partial) call.cancel(GrpcStatusCode.INTERNAL, 'grpc: the request ended inside a message');
+      else if (method.kind === KIND_BIDI) (streamCall as StreamCall<unknown, unknown> | null)?.deliver('end');
+      else if (!received) call.cancel(GrpcStatusCode.INTERNAL, 'grpc: received no request message');
+    });
+    if (method.kind === KIND_BIDI) start(undefined);
+  }
+
+  /**
+   * A client-streaming call: the handler starts at once and gets each message as it completes,
+   * then 'end'; its callback answers (response or status) whenever it likes, even before 'end'.
+   */
+  private serveClientStream(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    method: RegisteredMethod,
+    call: CallStream,
+    decompress: ((data: Buffer, maxOutputLength: number) => Buffer) | null,
+  ): void {
+    call.expectInput();
+    const clientStream = new ClientStreamCall<unknown>(headers, call);
+    const reader = this.readMessages(stream, call, (data, compressed) => {
+      if (call.isEnded) return;
+      const request = this.decode(call, method, decompress, data, compressed);
+      if (request !== NOT_DECODED) clientStream.receive(request);
+    });
+    stream.on('end', () => {
+      call.inputEnded();
+      if (call.isEnded) return;
+      if (reader.partial) call.cancel(GrpcStatusCode.INTERNAL, 'grpc: the request ended inside a message');
+      else clientStream.receiveEnd();
+    });
+    try {
+      (method.handler as ClientStreamHandler<unknown, unknown>)(clientStream, (error, response) => {
+        if (error !== null) call.sendStatus(error.code, error.details ?? '');
+        else call.sendResponse(response);
+      });
+    } catch (error) {
+      call.handlerFailed(error);
+    }
+  }
+
+  /** Feeds the stream's DATA to a message reader; a message over the limit ends the call. */
+  private readMessages(
+    stream: ServerHttp2Stream,
+    call: CallStream,
+    onMessage: MessageListener,
+  ): MessageReader {
+    const max = this.maxReceiveMessageBytes;
     const reader = new MessageReader(max, onMessage);
     stream.on('data', (chunk: Buffer) => {
       if (call.isEnded) return;
@@ -469,12 +505,52 @@ export class GrpcServer {
           `grpc: received message larger than max (${tooLarge} vs. ${max})`,
         );
     });
-    stream.on('end', () => {
-      if (call.isEnded) return;
-      if (reader.partial) call.cancel(GrpcStatusCode.INTERNAL, 'grpc: the request ended inside a message');
-      else if (method.kind === KIND_BIDI) (streamCall as StreamCall<unknown, unknown> | null)?.deliver('end');
-      else if (!received) call.cancel(GrpcStatusCode.INTERNAL, 'grpc: received no request message');
-    });
-    if (method.kind === KIND_BIDI) start(undefined);
+    return reader;
+  }
+
+  /**
+   * Decompresses (if flagged) and deserializes one request message; on failure ends the call with
+   * the status grpc-go gives and returns NOT_DECODED.
+   */
+  private decode(
+    call: CallStream,
+    method: RegisteredMethod,
+    decompress: ((data: Buffer, maxOutputLength: number) => Buffer) | null,
+    data: Buffer,
+    compressed: boolean,
+  ): unknown {
+    const max = this.maxReceiveMessageBytes;
+    let bytes = data;
+    if (compressed) {
+      if (decompress === null) {
+        call.cancel(GrpcStatusCode.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
+        return NOT_DECODED;
+      }
+      try {
+        bytes = decompress(data, max + 1);
+      } catch (error) {
+        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+        call.cancel(
+          tooLarge ? GrpcStatusCode.RESOURCE_EXHAUSTED : GrpcStatusCode.INTERNAL,
+          tooLarge
+            ? `grpc: received message after decompression larger than max (${max})`
+            : `grpc: failed to decompress the received message: ${errorText(error)}`,
+        );
+        return NOT_DECODED;
+      }
+      if (bytes.length > max) {
+        call.cancel(
+          GrpcStatusCode.RESOURCE_EXHAUSTED,
+          `grpc: received message after decompression larger than max (${bytes.length} vs. ${max})`,
+        );
+        return NOT_DECODED;
+      }
+    }
+    try {
+      return method.deserialize(bytes);
+    } catch (error) {
+      call.cancel(GrpcStatusCode.INTERNAL, `grpc: error unmarshalling request: ${errorText(error)}`);
+      return NOT_DECODED;
+    }
   }
 }

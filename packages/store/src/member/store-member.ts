@@ -11,6 +11,7 @@ import { GrpcServer } from '../grpc/server.js';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { RaftNode } from '../raftnode/raft-node.js';
 import { RaftLogStorage, type StoreDatabase } from '../storage/raft-log.js';
+import type { ClusterInfoResponse } from '../transport/peer-proto.js';
 import { urlToTarget } from '../transport/peer-proto.js';
 import { fetchClusterInfo } from '../transport/peer-transport.js';
 import type { StoreApplication, StoreApplicationFactory } from './application.js';
@@ -69,6 +70,11 @@ function configError(message: string): StoreError {
 }
 
 /** Finds the cluster a joining member belongs to by asking the other members of --initial-cluster. */
+/** How long a joining member keeps asking its peers for a cluster that lists it. */
+const JOIN_DISCOVERY_MS = 5000;
+/** Pause between two rounds of asking. */
+const JOIN_RETRY_MS = 250;
+
 async function discoverExistingCluster(
   config: ResolvedMemberConfig,
   logger: Logger,
@@ -79,15 +85,26 @@ async function discoverExistingCluster(
       '--initial-cluster-state existing needs at least one other member in --initial-cluster',
     );
   const mine = [...config.initialAdvertisePeerUrls].sort().join(',');
-  const errors: string[] = [];
-  for (const url of others) {
-    try {
-      const info = await fetchClusterInfo(url, 3000);
+  // `member add` returns once the member it was sent to applied the change; the others may not
+  // have yet. So a peer that does not list this member, or cannot be reached, is not the final
+  // word: the others are asked, and the round is repeated for a few seconds.
+  const deadline = performance.now() + JOIN_DISCOVERY_MS;
+  for (;;) {
+    const errors: string[] = [];
+    let notListedBy: string | undefined;
+    for (const url of others) {
+      let info: ClusterInfoResponse;
+      try {
+        info = await fetchClusterInfo(url, 3000);
+      } catch (err) {
+        errors.push(`${url}: ${(err as Error).message}`);
+        continue;
+      }
       const self = info.members.find((m) => [...m.peer_urls].sort().join(',') === mine);
-      if (!self)
-        throw configError(
-          `member with peer URLs ${mine} is not in the cluster that ${url} belongs to; add it first (etcdctl member add)`,
-        );
+      if (!self) {
+        notListedBy ??= url;
+        continue;
+      }
       logger.info(
         { cluster: memberIdHex(info.cluster_id), member: memberIdHex(self.id), via: url },
         'joining existing cluster',
@@ -100,12 +117,16 @@ async function discoverExistingCluster(
         isLearner: m.is_learner,
       }));
       return { clusterId: info.cluster_id, memberId: self.id, members };
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      errors.push(`${url}: ${(err as Error).message}`);
     }
+    if (performance.now() >= deadline) {
+      if (notListedBy !== undefined)
+        throw configError(
+          `member with peer URLs ${mine} is not in the cluster that ${notListedBy} belongs to; add it first (etcdctl member add)`,
+        );
+      throw configError(`cannot reach any member of the existing cluster (${errors.join('; ')})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
   }
-  throw configError(`cannot reach any member of the existing cluster (${errors.join('; ')})`);
 }
 
 /**
