@@ -70,6 +70,19 @@ describe('PeerTransport (gRPC peer streams)', () => {
     ).toMatch(/From="1"\} [1-9]/);
   });
 
+  it('after stop, adds no peer and sends nothing (a Ready finishing during stop may still try)', async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const r2: Received = { messages: [], snapshots: [] };
+    const { t: a } = await transport(1, p1, { messages: [], snapshots: [] });
+    await transport(2, p2, r2);
+    await a.stop();
+    a.setPeer(2, [`http://127.0.0.1:${p2}`]);
+    expect(a.peers()).toEqual([]);
+    expect(a.send(2, Buffer.from('late'))).toBe(false);
+    await expect(a.sendSnapshot(2, Buffer.from('h'), Buffer.from('d'))).rejects.toThrow(/stopped/);
+    expect(r2.messages).toEqual([]);
+  });
+
   it('refuses a stream from another cluster', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const r2: Received = { messages: [], snapshots: [] };

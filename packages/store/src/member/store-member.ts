@@ -69,12 +69,16 @@ function configError(message: string): StoreError {
   return new StoreError(StoreErrorCode.InvalidConfig, message);
 }
 
-/** Finds the cluster a joining member belongs to by asking the other members of --initial-cluster. */
 /** How long a joining member keeps asking its peers for a cluster that lists it. */
 const JOIN_DISCOVERY_MS = 5000;
 /** Pause between two rounds of asking. */
 const JOIN_RETRY_MS = 250;
 
+/**
+ * Finds the cluster a joining member belongs to by asking the other members of --initial-cluster.
+ * It does not watch for the member being stopped meanwhile: it runs before anything else starts,
+ * for at most JOIN_DISCOVERY_MS plus one ClusterInfo deadline (3 s) per peer.
+ */
 async function discoverExistingCluster(
   config: ResolvedMemberConfig,
   logger: Logger,

@@ -89,7 +89,8 @@ export function keepAlive(session: ClientHttp2Session, intervalMs: number, timeo
   session.once('close', () => clearTimeout(timer));
 }
 
-function statusOf(headers: IncomingHttpHeaders): { code: number; details: string } {
+/** A call's status from its trailers (or trailers-only headers); a malformed grpc-message is kept as sent. */
+export function statusOf(headers: IncomingHttpHeaders): { code: number; details: string } {
   const raw = String(headers['grpc-message'] ?? '');
   let details = raw;
   try {
@@ -98,6 +99,12 @@ function statusOf(headers: IncomingHttpHeaders): { code: number; details: string
     // A malformed percent-encoding: keep the text as sent.
   }
   return { code: Number(headers['grpc-status']), details };
+}
+
+/** A grpc-timeout header value: at most 8 digits, so long deadlines go in seconds. */
+function grpcTimeout(deadlineMs: number): string {
+  const ms = Math.max(1, Math.ceil(deadlineMs));
+  return ms < 100_000_000 ? `${ms}m` : `${Math.min(99_999_999, Math.ceil(ms / 1000))}S`;
 }
 
 /**
@@ -122,7 +129,7 @@ export function callPeer(
         [constants.HTTP2_HEADER_PATH]: path,
         [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
         [constants.HTTP2_HEADER_TE]: 'trailers',
-        'grpc-timeout': `${Math.max(1, Math.ceil(options.deadlineMs))}m`,
+        'grpc-timeout': grpcTimeout(options.deadlineMs),
       });
     } catch (error) {
       reject(new PeerCallError(GrpcStatusCode.UNAVAILABLE, (error as Error).message));
@@ -178,7 +185,14 @@ export function callPeer(
     });
     const pump = (): void => {
       while (!stream.closed && !stream.destroyed) {
-        const next = requests.next();
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = requests.next();
+        } catch (error) {
+          // Runs as a 'drain' listener too, where a throw would end the process.
+          finish({ code: GrpcStatusCode.INTERNAL, details: (error as Error).message });
+          return;
+        }
         if (next.done === true) {
           stream.end();
           return;

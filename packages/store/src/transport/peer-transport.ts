@@ -12,7 +12,7 @@ import type { Counter } from 'prom-client';
 import { GrpcStatusCode } from '../grpc/status.js';
 import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
 import { encodeFramedMessageBatch } from './batch-codec.js';
-import { callPeer, dialPeer, keepAlive } from './peer-client.js';
+import { callPeer, dialPeer, keepAlive, statusOf } from './peer-client.js';
 import { type ClusterInfoResponse, raftPeerService, type SnapshotChunk, urlToTarget } from './peer-proto.js';
 import { PeerServer, type TransportHandler } from './peer-server.js';
 
@@ -154,8 +154,10 @@ class PeerSender {
     // A status ends the call: the stream is closed at once (grpc-js's client does the same), or a
     // server that does not reset it (grpc-js's) would leave it half-open, every batch discarded.
     const onStatus = (headers: IncomingHttpHeaders): void => {
-      statusCode = Number(headers['grpc-status']);
-      status = `${headers['grpc-status']} ${decodeURIComponent(String(headers['grpc-message'] ?? ''))}`;
+      // statusOf: a peer's malformed percent-encoding must not throw inside this event handler.
+      const parsed = statusOf(headers);
+      statusCode = parsed.code;
+      status = `${parsed.code} ${parsed.details}`;
       if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
     };
     stream.on('response', (headers) => {
@@ -316,6 +318,8 @@ export class PeerTransport {
   readonly keepaliveTimeoutMs = 2000;
   readonly service: grpc.ServiceClientConstructor = raftPeerService();
   private readonly senders = new Map<number, PeerSender>();
+  /** Set by stop(): later setPeer/send/sendSnapshot do nothing (no sender dials after stop). */
+  private stopped = false;
   /** The receive side: batches, snapshots and ClusterInfo from peers. */
   private readonly server: PeerServer;
   /** Connections of snapshot calls in flight, dropped by stop(). */
@@ -353,9 +357,11 @@ export class PeerTransport {
     return this.boundUrls;
   }
 
-  /** Adds or updates a peer. Messages to unknown peers are dropped. */
+  /** Adds or updates a peer. Messages to unknown peers are dropped. Nothing once stopped. */
   setPeer(peerId: number, urls: string[]): void {
-    if (peerId === this.memberId) return;
+    // A Ready still running while the member stops may apply a configuration change: a sender
+    // created now would dial and redial after stop().
+    if (peerId === this.memberId || this.stopped) return;
     const existing = this.senders.get(peerId);
     if (existing) {
       if (existing.urls.join(',') !== urls.join(',')) existing.reset(urls);
@@ -382,6 +388,7 @@ export class PeerTransport {
 
   /** Queues an encoded message for `to`; false when it was dropped (unknown peer or queue full). */
   send(to: number, message: Uint8Array): boolean {
+    if (this.stopped) return false;
     const sender = this.senders.get(to);
     if (!sender) return false;
     return sender.enqueue(message);
@@ -393,6 +400,7 @@ export class PeerTransport {
    * {@link PeerCallError} with the peer's status, or the deadline).
    */
   async sendSnapshot(to: number, header: Uint8Array, data: Uint8Array, deadlineMs = 300_000): Promise<void> {
+    if (this.stopped) throw new Error('peer transport stopped');
     const sender = this.senders.get(to);
     if (!sender) throw new Error(`unknown peer ${memberIdHex(to)}`);
     const url = sender.urls[0];
@@ -445,6 +453,7 @@ export class PeerTransport {
    * snapshot being received gets a short grace period before its connection is dropped.
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const sender of this.senders.values()) sender.stop();
     this.senders.clear();
     for (const session of this.callSessions) session.destroy();
@@ -456,11 +465,9 @@ export class PeerTransport {
 /**
  * Asks the member at `peerUrl` which cluster it belongs to (used when joining an existing cluster).
  *
- * Still on grpc-js, unlike the other peer calls: callPeer() answers some 10 ms sooner, and that is
- * enough to expose a race in the caller (store-member's discoverExistingCluster asks the first
- * peer, which may not have applied the `member add` yet, and gives up at once instead of asking
- * the others or again); member.test.ts's learner test then fails about half the time. Moving this
- * call waits for that fix.
+ * Still on grpc-js, unlike the other peer calls; it runs once, when a member joins. Moving it to
+ * callPeer() (peer-client.ts) once exposed a race in its caller, since fixed: discoverExistingCluster
+ * now asks every peer again for a while when none lists the joining member yet.
  */
 export async function fetchClusterInfo(peerUrl: string, timeoutMs = 5000): Promise<ClusterInfoResponse> {
   const Service = raftPeerService();
