@@ -394,6 +394,45 @@ describe('the http2 batch sender against a refusing server', () => {
   });
 });
 
+describe("the sender's reconnect backoff", () => {
+  it('keeps growing when every stream is answered with headers and then ended by an error at once', async () => {
+    let streams = 0;
+    const port = await grpcJsPeer({
+      Send: (call, callback) => {
+        streams += 1;
+        call.sendMetadata(new grpc.Metadata());
+        call.once('data', () => callback({ code: grpc.status.INTERNAL, details: 'rejects every batch' }));
+      },
+    });
+    const transport = new PeerTransport({
+      memberId: 1,
+      clusterId: () => CLUSTER_ID,
+      listenPeerUrls: ['http://127.0.0.1:0'],
+      handler: {
+        onMessages: () => undefined,
+        onSnapshot: async () => undefined,
+        clusterInfo: () => INFO,
+        acceptsFrom: () => true,
+      },
+      metrics: new StoreMetrics(),
+      logger: quietLogger,
+      initialBackoffMs: 10,
+      maxBackoffMs: 400,
+    });
+    await transport.start();
+    cleanups.push(() => transport.stop());
+    transport.setPeer(2, [`http://127.0.0.1:${port}`]);
+    // 600 ms of batches: a backoff that started over on each stream's headers would redial every
+    // ~10 ms (40 streams or more); growing 10, 20, 40 ... 400 ms it fits about 6.
+    for (let elapsedMs = 0; elapsedMs < 600; elapsedMs += 5) {
+      transport.send(2, Buffer.from('hello'));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(streams).toBeGreaterThanOrEqual(2);
+    expect(streams).toBeLessThanOrEqual(10);
+  });
+});
+
 describe('MessageBatch wire compatibility', () => {
   it('decodes what proto-loader encodes and the other way round', () => {
     const service = raftPeerService().service;

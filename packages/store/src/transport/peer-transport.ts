@@ -20,6 +20,8 @@ import { PeerServer, type TransportHandler } from './peer-server.js';
 const SEND_PATH = '/navarch.peer.v1.RaftPeer/Send';
 /** The gRPC method snapshots travel on (a client stream of SnapshotChunk). */
 const SNAPSHOT_PATH = '/navarch.peer.v1.RaftPeer/SendSnapshot';
+/** How long a stream must have stayed up for its end to start the reconnect backoff over. */
+const STABLE_STREAM_MS = 1000;
 
 export type { TransportHandler } from './peer-server.js';
 
@@ -68,6 +70,8 @@ class PeerSender {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
+  /** When the current stream's headers came (it is up); undefined while dialling or down. */
+  private connectedAtMs: number | undefined;
   private flushScheduled = false;
   private stopped = false;
   /** True once the current stream has seen the server's headers. */
@@ -168,7 +172,7 @@ class PeerSender {
       }
       if (this.stream !== stream) return;
       this.connected = true;
-      this.backoffMs = this.transport.initialBackoffMs;
+      this.connectedAtMs = performance.now();
     });
     stream.on('trailers', onStatus);
     stream.on('drain', () => {
@@ -218,6 +222,12 @@ class PeerSender {
     if (this.stream !== stream) return;
     this.stream = undefined;
     this.connected = false;
+    // The backoff starts over only after a stream that stayed up: the server answers with headers
+    // at once, so a status that ends every stream right away (a batch it rejects, a limit) would
+    // otherwise redial some 20 times a second.
+    if (this.connectedAtMs !== undefined && performance.now() - this.connectedAtMs >= STABLE_STREAM_MS)
+      this.backoffMs = this.transport.initialBackoffMs;
+    this.connectedAtMs = undefined;
     if (this.stopped) return;
     if (refused) this.backoffMs = this.transport.maxBackoffMs;
     this.scheduleReconnect(reason);
