@@ -133,7 +133,11 @@ async function statusOf(promise: Promise<unknown>): Promise<{ code: number; deta
 }
 
 /** Sender (member 1) of cluster `clusterId` with fast reconnects. */
-async function sender(clusterId: number, snapshotChunkBytes = 64 * 1024): Promise<PeerTransport> {
+async function sender(
+  clusterId: number,
+  snapshotChunkBytes = 64 * 1024,
+  backoff = { initialMs: 10, maxMs: 50 },
+): Promise<PeerTransport> {
   const transport = new PeerTransport({
     memberId: 1,
     clusterId: () => clusterId,
@@ -146,8 +150,8 @@ async function sender(clusterId: number, snapshotChunkBytes = 64 * 1024): Promis
     },
     metrics: new StoreMetrics(),
     logger: quietLogger,
-    initialBackoffMs: 10,
-    maxBackoffMs: 50,
+    initialBackoffMs: backoff.initialMs,
+    maxBackoffMs: backoff.maxMs,
     snapshotChunkBytes,
   });
   await transport.start();
@@ -404,23 +408,7 @@ describe("the sender's reconnect backoff", () => {
         call.once('data', () => callback({ code: grpc.status.INTERNAL, details: 'rejects every batch' }));
       },
     });
-    const transport = new PeerTransport({
-      memberId: 1,
-      clusterId: () => CLUSTER_ID,
-      listenPeerUrls: ['http://127.0.0.1:0'],
-      handler: {
-        onMessages: () => undefined,
-        onSnapshot: async () => undefined,
-        clusterInfo: () => INFO,
-        acceptsFrom: () => true,
-      },
-      metrics: new StoreMetrics(),
-      logger: quietLogger,
-      initialBackoffMs: 10,
-      maxBackoffMs: 400,
-    });
-    await transport.start();
-    cleanups.push(() => transport.stop());
+    const transport = await sender(CLUSTER_ID, 64 * 1024, { initialMs: 10, maxMs: 400 });
     transport.setPeer(2, [`http://127.0.0.1:${port}`]);
     // 600 ms of batches: a backoff that started over on each stream's headers would redial every
     // ~10 ms (40 streams or more); growing 10, 20, 40 ... 400 ms it fits about 6.
