@@ -17,6 +17,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientStreamCall } from '../src/grpc/call.js';
 import { frameMessage } from '../src/grpc/framing.js';
+import { signal, statusOf } from './grpc-test-helpers.js';
 
 interface Item {
   text: string;
@@ -94,24 +95,6 @@ function collect(client: Collector, options: grpc.CallOptions = {}) {
   });
   result.catch(() => undefined);
   return { call: call as unknown as grpc.ClientWritableStream<Partial<Item>>, result };
-}
-
-async function statusOf(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { code, details } = error as grpc.ServiceError;
-    return { code, details };
-  }
-  throw new Error('the call succeeded');
-}
-
-function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 /** Sums what it receives and answers at the end. */

@@ -25,6 +25,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frameMessage, MessageReader } from '../src/grpc/framing.js';
 import { startHarness } from './api-harness.js';
+import { signal, statusOf } from './grpc-test-helpers.js';
 
 interface Msg {
   text: string;
@@ -118,25 +119,6 @@ function unary(client: Echo, request: Partial<Msg>, options: grpc.CallOptions = 
   return new Promise((resolve, reject) => {
     client.Unary(request, options, (error, response) => (error ? reject(error) : resolve(response as Msg)));
   });
-}
-
-async function statusOf(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    const { code, details } = error as grpc.ServiceError;
-    return { code, details };
-  }
-  throw new Error('the call succeeded');
-}
-
-/** A promise with its resolve function, for events a test awaits. */
-function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 function collect(stream: grpc.ClientReadableStream<Msg> | grpc.ClientDuplexStream<Partial<Msg>, Msg>) {

@@ -1,8 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { StoreErrorCode, type StoreMember, startStoreMember } from '@navarch/store';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signal } from './grpc-test-helpers.js';
 import {
   eventually,
   freePort,
@@ -196,12 +199,23 @@ describe('store member (3 members in one process)', () => {
     const peerUrl = `http://127.0.0.1:${port}`;
     cluster.dirs.push(join(cluster.dirs[0]!, '..', 'm1'));
     cluster.peerPorts.push(port);
+    const waiting = signal();
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(line: Buffer, _encoding, done) {
+          if (line.toString().includes('no peer lists this member yet')) waiting.resolve();
+          done();
+        },
+      }),
+    );
     const joining = startMember(cluster, 1, {
       initialCluster: `${cluster.initialCluster},m1=${peerUrl}`,
       initialClusterState: 'existing',
+      logger,
     });
-    // Its first round of asking finds no such member; the add lands while it waits for the next.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Its first round of asking found no such member; the add lands while it waits for the next.
+    await waiting.promise;
     const added = await member.consensus.addMember([peerUrl], true);
     const joiner = await joining;
     expect(joiner.memberId).toBe(added.id);

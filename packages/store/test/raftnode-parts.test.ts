@@ -138,12 +138,21 @@ describe('ProposalTracker', () => {
     expect(await gauge(metrics)).toBe(0);
   });
 
-  it('hands out request ids that only grow', () => {
-    const tracker = new ProposalTracker(fakeRaft().raft, new StoreMetrics(), 60_000, () => {});
-    const first = tracker.newRequestId();
-    const second = tracker.newRequestId();
-    expect(second).toBe(first + 1);
-    expect(first).toBeGreaterThan(Date.now());
+  it('hands out request ids that only grow, also across a restart a millisecond later', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_800_000_000_000);
+      const before = new ProposalTracker(fakeRaft().raft, new StoreMetrics(), 60_000, () => {});
+      const first = before.newRequestId();
+      expect(before.newRequestId()).toBe(first + 1);
+      let last = first;
+      for (let i = 0; i < 500; i++) last = before.newRequestId();
+      vi.setSystemTime(1_800_000_000_001);
+      const after = new ProposalTracker(fakeRaft().raft, new StoreMetrics(), 60_000, () => {});
+      expect(after.newRequestId()).toBeGreaterThan(last);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

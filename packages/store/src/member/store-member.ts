@@ -93,7 +93,7 @@ async function discoverExistingCluster(
   // have yet. So a peer that does not list this member, or cannot be reached, is not the final
   // word: the others are asked, and the round is repeated for a few seconds.
   const deadline = performance.now() + JOIN_DISCOVERY_MS;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const errors: string[] = [];
     let notListedBy: string | undefined;
     for (const url of others) {
@@ -122,6 +122,11 @@ async function discoverExistingCluster(
       }));
       return { clusterId: info.cluster_id, memberId: self.id, members };
     }
+    if (round === 0 && notListedBy !== undefined)
+      logger.info(
+        { via: notListedBy, peerUrls: mine },
+        'no peer lists this member yet (member add not applied there?): asking again',
+      );
     if (performance.now() >= deadline) {
       if (notListedBy !== undefined)
         throw configError(
