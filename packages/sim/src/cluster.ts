@@ -85,8 +85,12 @@ export class Cluster {
   traceHash = 0x2545f491;
   /** False once faults are healed for the liveness phase: crash points then never fire. */
   crashPointsEnabled = true;
-  /** The last `traceLines` event lines, oldest first (see {@link recentEvents}). */
+  /**
+   * The last `traceLines` event lines, a ring: once full, `eventsNext` is the oldest slot and the
+   * next one overwritten (a splice off the front would move every line on each event).
+   */
   private readonly events: string[] = [];
+  private eventsNext = 0;
 
   constructor(
     private readonly prng: Prng,
@@ -148,13 +152,17 @@ export class Cluster {
   note(node: number, text: () => string): void {
     const capacity = this.options.traceLines ?? 0;
     if (capacity <= 0) return;
-    this.events.push(`t=${this.now} ${node === 0 ? 'sim' : `n${node}`} ${text()}`);
-    if (this.events.length > capacity) this.events.splice(0, this.events.length - capacity);
+    const line = `t=${this.now} ${node === 0 ? 'sim' : `n${node}`} ${text()}`;
+    if (this.events.length < capacity) this.events.push(line);
+    else {
+      this.events[this.eventsNext] = line;
+      this.eventsNext = (this.eventsNext + 1) % capacity;
+    }
   }
 
-  /** The last event lines kept (empty unless `traceLines` was set). */
+  /** The last event lines kept, oldest first (empty unless `traceLines` was set). */
   recentEvents(): string[] {
-    return [...this.events];
+    return [...this.events.slice(this.eventsNext), ...this.events.slice(0, this.eventsNext)];
   }
 
   private addNode(id: number, bootstrap: ConfState): SimNode {

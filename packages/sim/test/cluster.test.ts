@@ -90,3 +90,27 @@ describe('Cluster (scripted, no random faults)', () => {
     expect(cluster.faults).toMatchObject({ addLearner: 1, promote: 1, remove: 1, transferLeader: 1 });
   });
 });
+
+describe('Cluster trace lines', () => {
+  it('keeps the last traceLines event lines, oldest first', () => {
+    const cluster = new Cluster(new Prng(5), { ...options, traceLines: 3 });
+    for (let i = 1; i <= 7; i++) cluster.note(0, () => `line ${i}`);
+    expect(cluster.recentEvents().map((l) => l.replace(/^t=\d+ sim /, ''))).toEqual([
+      'line 5',
+      'line 6',
+      'line 7',
+    ]);
+    cluster.note(0, () => 'line 8');
+    expect(cluster.recentEvents().map((l) => l.replace(/^t=\d+ sim /, ''))).toEqual([
+      'line 6',
+      'line 7',
+      'line 8',
+    ]);
+  });
+
+  it('keeps no lines without traceLines', () => {
+    const cluster = new Cluster(new Prng(5), options);
+    cluster.note(0, () => 'line');
+    expect(cluster.recentEvents()).toEqual([]);
+  });
+});
