@@ -6,9 +6,15 @@
  * store to 10,000 pods and reads the server's RSS. It prints one table per backend and checks
  * the floors of issue 5: create p99 <= 50 ms at 200 creates/s; every one of 1,000 watchers
  * receives an event p99 <= 100 ms after the write was sent. Exit code 1 when a floor fails.
- * Both floors are measured in steady state: 3 s of creates at the same rate, and 5 events to
+ * Both floors are measured in steady state: 10 s of creates at the same rate, and 5 events to
  * the watchers, go first unmeasured (a fresh server compiles its code paths and accepts the
  * client's TLS connections then).
+ *
+ * BENCH_ROUNDS=N runs the backends N times, interleaved (all of them once, then again), each
+ * round on fresh processes, and ends with a summary of every round's floor figures per backend:
+ * on a shared machine one run of a p99 says little, and interleaving exposes every backend to the
+ * same spells of load. With etcd among the backends, the summary gives each Navarch backend's
+ * median against etcd's.
  *
  * Backends (BENCH_BACKEND, comma-separated; default `embedded,store,cluster,cluster-follower`;
  * `--etcd` adds etcd):
@@ -64,6 +70,9 @@ interface Row {
 
 /** Everything measured on one backend. */
 interface BackendResult {
+  /** BENCH_BACKEND name (`store`), the key of the rounds' summary. */
+  name: string;
+  /** The table's title: the backend and, with a store, which member leads. */
   backend: string;
   loadBefore: string;
   loadAfter: string;
@@ -329,7 +338,7 @@ async function watchFanOut(
 }
 
 /** Runs every phase on one started server; returns the figures. */
-async function measure(target: Target, only: Set<string> | undefined): Promise<BackendResult> {
+async function measure(name: string, target: Target, only: Set<string> | undefined): Promise<BackendResult> {
   const { server, otherPids, othersRole } = target;
   /** Processes the event-loop probe runs in. */
   const probed = [server.pid, ...(target.othersRunNode ? otherPids : [])];
@@ -340,6 +349,7 @@ async function measure(target: Target, only: Set<string> | undefined): Promise<B
   const runs = (phase: string) => only === undefined || only.has(phase);
   const progress = (what: string) => process.stderr.write(`  ${what} (load ${loadAverage()})\n`);
   const result: BackendResult = {
+    name,
     backend: target.title,
     loadBefore: loadAverage(),
     loadAfter: '',
@@ -573,6 +583,43 @@ function printTable(result: BackendResult): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** The median of a list of figures. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * With BENCH_ROUNDS: each floor's figure in every round, per backend, with the median and how
+ * many rounds met it; and each Navarch backend's median against etcd's when etcd ran too.
+ */
+function printRounds(results: readonly BackendResult[]): void {
+  const byName = new Map<string, BackendResult[]>();
+  for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  const floorNames = [...new Set(results.flatMap((r) => r.floors.map((f) => f.name)))];
+  const lines = ['', `Floors over ${results.length / byName.size} rounds (figures in ms, round by round)`];
+  for (const floor of floorNames) {
+    const medians = new Map<string, number>();
+    lines.push(`  ${floor}:`);
+    for (const [name, runs] of byName) {
+      const figures = runs.flatMap((r) => r.floors.filter((f) => f.name === floor));
+      if (figures.length === 0) continue;
+      const m = median(figures.map((f) => f.measuredMs));
+      medians.set(name, m);
+      const passed = figures.filter((f) => f.pass).length;
+      lines.push(
+        `    ${name.padEnd(17)} ${figures.map((f) => f.measuredMs.toFixed(1).padStart(6)).join(' ')}   median ${m.toFixed(1)}, met in ${passed} of ${figures.length}`,
+      );
+    }
+    const etcd = medians.get('etcd');
+    if (etcd !== undefined)
+      for (const [name, m] of medians)
+        if (name !== 'etcd') lines.push(`    ${name}: median / etcd's median = ${(m / etcd).toFixed(2)}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 /** Set by SIGINT/SIGTERM: the failures that follow are the interruption's, not the run's. */
 let interrupted = false;
 
@@ -582,6 +629,9 @@ async function main(): Promise<void> {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (process.argv.includes('--etcd') && !names.includes('etcd')) names.push('etcd');
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`BENCH_ROUNDS must be a whole number >= 1, not "${process.env.BENCH_ROUNDS}"`);
   for (const n of names) {
     if (!backendsByName[n])
       throw new Error(
@@ -624,12 +674,15 @@ async function main(): Promise<void> {
     });
   }
   try {
-    for (const name of names) {
+    for (const [round, name] of Array.from({ length: rounds }, () => names)
+      .flat()
+      .entries()) {
       const backend = backendsByName[name]!;
-      process.stderr.write(`${backend.name}: starting\n`);
+      const roundNote = rounds > 1 ? ` (round ${Math.floor(round / names.length) + 1} of ${rounds})` : '';
+      process.stderr.write(`${backend.name}${roundNote}: starting\n`);
       try {
         const target = await backend.start(nodeArgs, (stop) => stops.push(stop));
-        const result = await measure(target, only);
+        const result = await measure(name, target, only);
         results.push(result);
         printTable(result);
       } finally {
@@ -639,6 +692,7 @@ async function main(): Promise<void> {
   } finally {
     cleanupProbe?.();
   }
+  if (rounds > 1) printRounds(results);
   if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, `${JSON.stringify(results, null, 2)}\n`);
   if (results.some((r) => r.floors.some((f) => !f.pass))) process.exitCode = 1;
 }
