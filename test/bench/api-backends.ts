@@ -26,11 +26,11 @@ export interface Target {
   /** /metrics URLs of separate `navarch store` members (read with BENCH_DEBUG). */
   readonly storeMetricsUrls: readonly string[];
   /**
-   * etcd v3 URL of the store member the driven server writes through (its own member in a
-   * cluster; the first endpoint otherwise, where the server's client starts): BENCH_DEBUG probes
-   * it directly, so the store's own write latency shows beside the API's.
+   * etcd v3 URLs that BENCH_DEBUG's probe writes to directly, the way the driven server does, so
+   * the store's own write latency shows beside the API's: a remote store's endpoints (the client
+   * sends to the leader's, as the server's does), or the driven server's own member in a cluster.
    */
-  readonly storeEndpoint: string | undefined;
+  readonly storeEndpoints: readonly string[] | undefined;
   /** False when the other processes are not Node.js (etcd): no event-loop delay for them. */
   readonly othersRunNode: boolean;
   /** A line for the table once the phases ran (e.g. where the Raft leader is now). */
@@ -47,9 +47,8 @@ export interface BenchBackend {
 }
 
 /**
- * Which of a remote store's members leads, as "m<i>" in the order of `endpoints`. A server writes
- * through its first endpoint: when that member is a follower, every write takes a forwarding hop
- * more, so the table says which case a run measured.
+ * Which of a remote store's members leads, as "m<i>" in the order of `endpoints`, for the table's
+ * title. The server's client sends its calls to the leader's endpoint once it has found it.
  */
 async function storeLeader(endpoints: readonly string[]): Promise<string> {
   const hosts = endpoints.map((e) => new URL(e).host).join(',');
@@ -72,13 +71,12 @@ function serverOn(backend: Backend, title: string, othersRunNode = true): BenchB
       onStop(() => server.stop());
       const leader = store.remote ? await storeLeader(store.endpoints) : undefined;
       return {
-        title:
-          leader === undefined ? title : `${title}: the server writes through m1, the leader is ${leader}`,
+        title: leader === undefined ? title : `${title}: the leader is ${leader}`,
         server,
         servers: [server],
         othersRole: 'store members',
         otherPids: store.pids ?? [],
-        storeEndpoint: store.remote ? store.endpoints[0] : undefined,
+        storeEndpoints: store.remote ? store.endpoints : undefined,
         // test/compat/helpers/cluster.ts serves a `navarch store` member's metrics on its client
         // port + 5000 when NAVARCH_COMPAT_METRICS=1 (set with BENCH_DEBUG).
         storeMetricsUrls:
@@ -111,7 +109,7 @@ function serverCluster(drive: 'leader' | 'follower'): BenchBackend {
         othersRole: 'other servers',
         otherPids: cluster.servers.filter((_, i) => i !== driven).map((s) => s.pid),
         storeMetricsUrls: [],
-        storeEndpoint: cluster.storeEndpoints[driven],
+        storeEndpoints: [cluster.storeEndpoints[driven]!],
         othersRunNode: true,
         afterwards: async () => {
           const now = await cluster.leaderIndex().catch(() => -1);

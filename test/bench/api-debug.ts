@@ -132,10 +132,14 @@ export const createHistogramFilter = {
 
 /**
  * Writes one small key straight to the store every `intervalMs` until stopped, from this process,
- * and reports the latencies: the store's own commit latency under the benchmark's load.
+ * and reports the latencies (and the endpoint written to last): the store's own commit latency
+ * under the benchmark's load.
  */
-export function probeStore(endpoint: string, intervalMs: number): { stop(): Promise<string> } {
-  const kv = new EtcdKvStore([endpoint]);
+export function probeStore(
+  endpoints: readonly string[],
+  intervalMs: number,
+): { stop(): Promise<{ endpoint: string; figures: string }> } {
+  const kv = new EtcdKvStore(endpoints);
   const latencies: number[] = [];
   let stopped = false;
   const loop = (async () => {
@@ -149,9 +153,13 @@ export function probeStore(endpoint: string, intervalMs: number): { stop(): Prom
   return {
     stop: async () => {
       stopped = true;
+      const endpoint = kv.preferredEndpoint;
       await loop.finally(() => kv.close());
       const sorted = latencies.sort((a, b) => a - b);
-      return `${sorted.length} sequential writes, p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`;
+      return {
+        endpoint,
+        figures: `${sorted.length} sequential writes, p50 ${percentile(sorted, 50).toFixed(1)} / p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+      };
     },
   };
 }

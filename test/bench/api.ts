@@ -395,8 +395,8 @@ async function measure(name: string, target: Target, only: Set<string> | undefin
       );
     const metricsBefore = process.env.BENCH_DEBUG ? await scrape() : [];
     const probe =
-      process.env.BENCH_DEBUG && target.storeEndpoint !== undefined
-        ? probeStore(target.storeEndpoint, 50)
+      process.env.BENCH_DEBUG && target.storeEndpoints !== undefined
+        ? probeStore(target.storeEndpoints, 50)
         : undefined;
     const connectionsBefore = process.env.BENCH_DEBUG ? serverConnections(server.url) : 0;
     const benchCpuBefore = process.cpuUsage();
@@ -411,7 +411,7 @@ async function measure(name: string, target: Target, only: Set<string> | undefin
     if (process.env.BENCH_DEBUG) {
       if (probeFigures !== undefined)
         process.stderr.write(
-          `    store probe (${target.storeEndpoint}, one write per 50 ms): ${probeFigures}\n`,
+          `    store probe (${probeFigures.endpoint}, one write per 50 ms): ${probeFigures.figures}\n`,
         );
       const busy = (before: number, pid: number) =>
         `${(((cpuMs(pid) - before) / elapsed) * 100).toFixed(0)}%`;

@@ -10,6 +10,16 @@
  * big-endian length; the status arrives in `grpc-status`/`grpc-message` trailers (or headers, for
  * a trailers-only answer).
  *
+ * Leader first: with several endpoints, unary calls go to the Raft leader's endpoint when the
+ * client knows it. A write sent to a follower is forwarded to the leader, and the follower answers
+ * only once the leader has told it of the commit and it has applied the write: two more trips
+ * between members than on the leader, each one a turn of two busy processes. A linearizable read
+ * on a follower likewise asks the leader first. The client learns the leader from
+ * Maintenance.Status on every endpoint (the answering member's id and the leader it knows), at the
+ * first call, then again once `leaderCheckMs` has passed or a call failed; until it knows, and
+ * whenever the leader's endpoint is not among `endpoints`, it uses the endpoint that answered last.
+ * A leader that moves costs only speed until the next check: the old one forwards.
+ *
  * Failover: one HTTP/2 session per endpoint, opened on first use; calls stick to the endpoint
  * that answered last. A call that could not be sent (no connection) moves on to the next endpoint;
  * a read also moves on after a broken stream or UNAVAILABLE; a write that may have reached the
@@ -19,7 +29,7 @@
  */
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { decodeWatchResponse, type WireEvent } from './etcd-wire.js';
+import { decodeStatusResponse, decodeWatchResponse, type WireEvent } from './etcd-wire.js';
 
 /** gRPC status UNAVAILABLE: the store (or the connection to it) is not there now. */
 export const grpcUnavailable = 14;
@@ -61,7 +71,12 @@ export interface EtcdClientOptions {
   readonly connectTimeoutMs: number;
   /** Largest response message accepted (a range page of many large objects). */
   readonly maxReceiveBytes: number;
+  /** How often, while calls are made, the client asks the endpoints again which one leads. */
+  readonly leaderCheckMs: number;
 }
+
+/** How long an endpoint may take to answer a leader check before it counts as not answering. */
+const statusTimeoutMs = 2000;
 
 /** Whether a failed call may be sent again to another endpoint. */
 export type RetryPolicy = 'read' | 'write';
@@ -138,6 +153,11 @@ export class EtcdClient {
   private readonly watches = new Set<EtcdWatch>();
   /** Index of the endpoint that answered last. */
   private current = 0;
+  /** Index of the leader's endpoint, as the last leader check found it (undefined: not known). */
+  private leader: number | undefined;
+  /** When the last leader check started (performance.now()); -Infinity: check at the next call. */
+  private leaderCheckedAt = Number.NEGATIVE_INFINITY;
+  private leaderCheck: Promise<void> | undefined;
   private closed = false;
 
   constructor(
@@ -149,8 +169,9 @@ export class EtcdClient {
 
   /** One unary call; `path` is `/etcdserverpb.KV/Range` and so on. Resolves with the response message. */
   async unary(path: string, request: Buffer, retry: RetryPolicy): Promise<Buffer> {
+    this.checkLeaderWhenDue();
     let lastError: unknown;
-    const start = this.current;
+    const start = this.leader ?? this.current;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       const index = (start + attempt) % this.endpoints.length;
       let session: ClientHttp2Session;
@@ -166,6 +187,15 @@ export class EtcdClient {
         return response;
       } catch (err) {
         lastError = err;
+        // An endpoint gone, "leader changed", no leader: who leads may have changed, so ask
+        // again at the next call (and until then, the leader's endpoint is not preferred).
+        if (
+          err instanceof EtcdRpcError &&
+          (err.transport || err.grpcStatus === grpcUnavailable || /leader/i.test(err.message))
+        ) {
+          this.leaderCheckedAt = Number.NEGATIVE_INFINITY;
+          if (index === this.leader) this.leader = undefined;
+        }
         const retryable =
           err instanceof EtcdRpcError &&
           (err.unsent || (retry === 'read' && err.grpcStatus === grpcUnavailable));
@@ -173,6 +203,56 @@ export class EtcdClient {
       }
     }
     throw lastError;
+  }
+
+  /** The endpoint unary calls go to first: the leader's when known (for logs and tests). */
+  get preferredEndpoint(): string {
+    return this.endpoints[this.leader ?? this.current]!;
+  }
+
+  /** Starts a leader check when one is due and none runs; the call that triggered it does not wait. */
+  private checkLeaderWhenDue(): void {
+    if (this.endpoints.length === 1 || this.leaderCheck !== undefined) return;
+    const now = performance.now();
+    if (now - this.leaderCheckedAt < this.options.leaderCheckMs) return;
+    this.leaderCheckedAt = now;
+    this.leaderCheck = this.checkLeader().finally(() => {
+      this.leaderCheck = undefined;
+    });
+  }
+
+  /**
+   * Asks every endpoint for its Status and keeps the index of the one whose member is the leader,
+   * as told by the answer of the highest Raft term that names one. Never rejects.
+   */
+  async checkLeader(): Promise<void> {
+    const empty = Buffer.alloc(0);
+    const answers = await Promise.all(
+      this.endpoints.map(async (_, index) => {
+        try {
+          const session = await this.session(index);
+          const response = await this.call(
+            session,
+            index,
+            '/etcdserverpb.Maintenance/Status',
+            empty,
+            statusTimeoutMs,
+          );
+          return { index, ...decodeStatusResponse(response) };
+        } catch {
+          return undefined; // an endpoint that does not answer is not the one to send to
+        }
+      }),
+    );
+    if (this.closed) return;
+    let newest: { leader: bigint; raftTerm: bigint } | undefined;
+    for (const a of answers)
+      if (a !== undefined && a.leader !== 0n && (newest === undefined || a.raftTerm > newest.raftTerm))
+        newest = a;
+    const leader = answers.find(
+      (a) => a !== undefined && newest !== undefined && a.memberId === newest.leader,
+    );
+    this.leader = leader?.index;
   }
 
   /**
@@ -367,7 +447,14 @@ export class EtcdClient {
     return pending;
   }
 
-  private call(session: ClientHttp2Session, index: number, path: string, request: Buffer): Promise<Buffer> {
+  /** One unary call on `session`; with `timeoutMs`, a call not answered by then is cancelled and fails. */
+  private call(
+    session: ClientHttp2Session,
+    index: number,
+    path: string,
+    request: Buffer,
+    timeoutMs?: number,
+  ): Promise<Buffer> {
     const endpoint = this.endpoints[index]!;
     return new Promise<Buffer>((resolve, reject) => {
       let stream: ClientHttp2Stream;
@@ -410,7 +497,15 @@ export class EtcdClient {
       stream.on('error', (err) => {
         failure ??= brokenConnection(err, endpoint);
       });
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              failure ??= new EtcdRpcError(4, `${path}: no answer from ${endpoint} in ${timeoutMs} ms`, true);
+              stream.close(constants.NGHTTP2_CANCEL);
+            }, timeoutMs);
       stream.on('close', () => {
+        clearTimeout(timer);
         if (failure) reject(failure);
         else if (status === undefined)
           reject(

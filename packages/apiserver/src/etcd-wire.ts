@@ -1,6 +1,6 @@
 /**
  * Protocol Buffers encoding of the few etcd v3 messages the API server sends and receives
- * (proto/etcd/rpc.proto and kv.proto: Range, Txn, Compact, Watch), written by hand. A generic
+ * (proto/etcd/rpc.proto and kv.proto: Range, Txn, Compact, Watch, and Status's leader fields), written by hand. A generic
  * codec (protobufjs, as the etcd3 library uses through grpc-js) builds plain objects with every
  * default filled in and converts 64-bit fields through `Long` on every call; the API server pays
  * that on each create and each watch event. Field numbers and types follow the .proto files;
@@ -215,6 +215,20 @@ class Reader {
     }
   }
 
+  /** A varint of up to 64 bits, exactly (member ids are random 64-bit numbers). */
+  varint64(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('etcd response: truncated varint');
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return result;
+      shift += 7n;
+      if (shift > 63n) throw new Error('etcd response: varint too long');
+    }
+  }
+
   /** The next field's number and wire type. */
   tag(): { field: number; wire: number } {
     const t = this.varint();
@@ -368,4 +382,35 @@ export function decodeWatchResponse(buf: Buffer): WireWatchResponse {
     else r.skip(wire);
   }
   return { revision, watchId, created, canceled, compactRevision, cancelReason, events };
+}
+
+/** The fields of a Maintenance StatusResponse that say who leads. */
+export interface WireStatusResponse {
+  /** The answering member's id (ResponseHeader.member_id). */
+  readonly memberId: bigint;
+  /** The id of the leader the member knows of; 0 when it knows none. */
+  readonly leader: bigint;
+  readonly raftTerm: bigint;
+}
+
+/** StatusResponse (Maintenance.Status): who answered, and whom it takes for the leader. */
+export function decodeStatusResponse(buf: Buffer): WireStatusResponse {
+  const r = new Reader(buf);
+  let memberId = 0n;
+  let leader = 0n;
+  let raftTerm = 0n;
+  while (!r.done) {
+    const { field, wire } = r.tag();
+    if (field === 1 && wire === wireBytes) {
+      const header = r.sub();
+      while (!header.done) {
+        const t = header.tag();
+        if (t.field === 2 && t.wire === wireVarint) memberId = header.varint64();
+        else header.skip(t.wire);
+      }
+    } else if (field === 4 && wire === wireVarint) leader = r.varint64();
+    else if (field === 6 && wire === wireVarint) raftTerm = r.varint64();
+    else r.skip(wire);
+  }
+  return { memberId, leader, raftTerm };
 }

@@ -145,11 +145,17 @@ export class EtcdKvStore implements KvStore {
   constructor(endpoints: readonly string[], options: Partial<EtcdClientOptions> = {}) {
     this.client = new EtcdClient(endpoints, {
       connectTimeoutMs: 5000,
+      leaderCheckMs: 3000,
       // Range pages carry many objects of up to 3 MiB each; gRPC's usual 4 MiB limit would fail
       // a page of large objects.
       maxReceiveBytes,
       ...options,
     });
+  }
+
+  /** The endpoint calls go to first: the Raft leader's once the client has found it. */
+  get preferredEndpoint(): string {
+    return this.client.preferredEndpoint;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {

@@ -8,9 +8,18 @@ import { join } from 'node:path';
 import { EtcdKvStore, type StoreEvent } from '@navarch/apiserver';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EtcdCluster, freePort, leaderIndexOf, repoRoot, startEtcd } from '../../../test/api/harness.js';
+import {
+  type EtcdCluster,
+  freePort,
+  leaderIndexOf,
+  navarchStoreCluster,
+  repoRoot,
+  startEtcd,
+} from '../../../test/api/harness.js';
+import { etcdctl } from '../../../test/compat/helpers/cluster.js';
 import {
   decodeRangeResponse,
+  decodeStatusResponse,
   decodeTxnResponse,
   decodeWatchResponse,
   encodeCompactionRequest,
@@ -42,6 +51,30 @@ function eventLog(): {
         else waiters.push({ count, resolve });
       }),
   };
+}
+
+/** Txn calls a member has answered, from its /metrics (etcd serves them on the client URL). */
+async function txnsAnswered(endpoint: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('grpc_server_handled_total{') &&
+        l.includes('grpc_method="Txn"') &&
+        l.includes('grpc_code="OK"'),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Makes calls until the client prefers `endpoint` (each call may start a leader check); bounded. */
+async function untilPreferred(kv: EtcdKvStore, endpoint: string): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  while (kv.preferredEndpoint !== endpoint && performance.now() < deadline) {
+    await kv.currentRevision();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(kv.preferredEndpoint).toBe(endpoint);
 }
 
 const root = new protobuf.Root();
@@ -163,6 +196,21 @@ describe('etcd v3 wire codec', () => {
     expect(txn.succeeded).toBe(false);
     expect(txn.responses.map((r) => r.map((k) => k.modRevision))).toEqual([[9], [], []]);
 
+    // Member ids are random 64-bit numbers: decoded exactly, above 2^53 too.
+    const status = decodeStatusResponse(
+      encoded('etcdserverpb.StatusResponse', {
+        header: { ...header, member_id: '18446744073709551557' },
+        version: '3.4.23',
+        dbSize: 4096,
+        leader: '9007199254740993',
+        raftIndex: 12,
+        raftTerm: 4,
+        errors: ['none'],
+        isLearner: false,
+      }),
+    );
+    expect(status).toEqual({ memberId: 18446744073709551557n, leader: 9007199254740993n, raftTerm: 4n });
+
     const watch = decodeWatchResponse(
       encoded('etcdserverpb.WatchResponse', {
         header,
@@ -232,6 +280,48 @@ describe('EtcdKvStore on a 3-member etcd', () => {
     }
   });
 
+  // Before the next test, which kills a member.
+  it("sends its calls to the leader's endpoint, and to the new leader's once leadership moves", async () => {
+    const leader = await leaderIndexOf(etcd.endpoints);
+    // The leader's endpoint last: without the leader check, calls would go to the first endpoint.
+    const order = [...etcd.endpoints.filter((_, i) => i !== leader), etcd.endpoints[leader]!];
+    const kv = new EtcdKvStore(order, { leaderCheckMs: 100 });
+    const answered = () => Promise.all(etcd.endpoints.map(txnsAnswered));
+    const writes = async (count: number) => {
+      for (let i = 0; i < count; i++) await kv.txn([], [{ put: `/l/${i}`, value: Buffer.from('v') }]);
+    };
+    try {
+      await untilPreferred(kv, etcd.endpoints[leader]!);
+      let before = await answered();
+      await writes(20);
+      let after = await answered();
+      expect(after.map((n, i) => n - before[i]!)).toEqual(
+        etcd.endpoints.map((_, i) => (i === leader ? 20 : 0)),
+      );
+
+      // Leadership moves to another member: the client finds it at a later check.
+      const next = (leader + 1) % etcd.endpoints.length;
+      const status = await etcdctl(etcd.endpoints[next]!.replace(/^http:\/\//, ''), [
+        'endpoint',
+        'status',
+        '-w',
+        'json',
+      ]);
+      const nextId = BigInt(/"member_id":(\d+)/.exec(status)![1]!).toString(16);
+      await etcdctl(etcd.endpoints[leader]!.replace(/^http:\/\//, ''), ['move-leader', nextId]);
+      expect(await leaderIndexOf(etcd.endpoints)).toBe(next);
+      await untilPreferred(kv, etcd.endpoints[next]!);
+      before = await answered();
+      await writes(20);
+      after = await answered();
+      expect(after.map((n, i) => n - before[i]!)).toEqual(
+        etcd.endpoints.map((_, i) => (i === next ? 20 : 0)),
+      );
+    } finally {
+      kv.close();
+    }
+  }, 60_000);
+
   it('resumes a watch on another member when its member dies, without losing or repeating events', async () => {
     // A follower: killing the leader would fail the writes while a new one is elected.
     const victimIndex = ((await leaderIndexOf(etcd.endpoints)) + 1) % etcd.endpoints.length;
@@ -275,4 +365,25 @@ describe('EtcdKvStore on a 3-member etcd', () => {
       kv.close();
     }
   });
+});
+
+describe('EtcdKvStore on a 3-member Navarch store', () => {
+  it("finds the leader's endpoint through Maintenance.Status", async () => {
+    const store = await navarchStoreCluster.start();
+    try {
+      const leader = await leaderIndexOf(store.endpoints);
+      const order = [...store.endpoints.filter((_, i) => i !== leader), store.endpoints[leader]!];
+      const kv = new EtcdKvStore(order, { leaderCheckMs: 100 });
+      try {
+        expect(kv.preferredEndpoint).toBe(order[0]);
+        await untilPreferred(kv, store.endpoints[leader]!);
+        const written = await kv.txn([], [{ put: '/n/a', value: Buffer.from('1') }]);
+        expect((await kv.get('/n/a'))?.modRevision).toBe(written.revision);
+      } finally {
+        kv.close();
+      }
+    } finally {
+      await store.stop();
+    }
+  }, 120_000);
 });
