@@ -170,6 +170,8 @@ export function registerStoreCommand(program: Command): void {
         ) {
           usageError(err.message);
         }
+        // A data dir in a format this binary does not read: refused before anything was written.
+        if (err instanceof store.DataFormatError) usageError(err.message);
         throw err;
       }
       let stopping = false;

@@ -71,6 +71,7 @@ export { type LeaseChange, MAX_LEASE_TTL_SECONDS, MvccStore, type MvccStoreOptio
 export * from './mvcc/types.js';
 export { StoreError, StoreErrorCode } from './raftnode/errors.js';
 export { RaftNode, type RaftNodeOptions } from './raftnode/raft-node.js';
+export { DATA_FORMAT_CURRENT, DataFormatError, DataFormatErrorCode } from './storage/data-format.js';
 export { type PersistRequest, RaftLogStorage, type StoreDatabase } from './storage/raft-log.js';
 export { PeerCallError } from './transport/peer-client.js';
 export {

@@ -10,6 +10,7 @@ import type { Consensus, MemberInfo } from '../consensus.js';
 import { GrpcServer } from '../grpc/server.js';
 import { StoreError, StoreErrorCode } from '../raftnode/errors.js';
 import { RaftNode } from '../raftnode/raft-node.js';
+import { readDataFormat, recordDataFormat } from '../storage/data-format.js';
 import { RaftLogStorage, type StoreDatabase } from '../storage/raft-log.js';
 import type { ClusterInfoResponse } from '../transport/peer-proto.js';
 import { urlToTarget } from '../transport/peer-proto.js';
@@ -150,7 +151,11 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
     component: 'store',
     name: config.name,
   });
-  const dbPath = join(config.dataDir, 'member', 'db');
+  const memberDir = join(config.dataDir, 'member');
+  const dbPath = join(memberDir, 'db');
+  // The data format before anything else: a data dir written by a newer release is refused
+  // before the database is opened (opening it writes), so the refusal changes nothing.
+  const dataFormat = await readDataFormat(memberDir);
   const existed = existsSync(join(dbPath, 'CURRENT'));
 
   // Identity first, before creating or changing anything.
@@ -205,7 +210,9 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
   }
 
   if (!db) {
-    mkdirSync(join(config.dataDir, 'member'), { recursive: true, mode: 0o700 });
+    mkdirSync(memberDir, { recursive: true, mode: 0o700 });
+    // Recorded before the database exists, so that no data is ever there without it.
+    await recordDataFormat(dataFormat, undefined, logger);
     db = new ClassicLevel<string, Uint8Array>(dbPath, { valueEncoding: 'view' });
     await db.open();
   }
@@ -235,6 +242,8 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
   };
 
   try {
+    // Every check passed: an existing dir gets this binary's format before its first write.
+    if (existed) await recordDataFormat(dataFormat, database, logger);
     const membership = await Membership.open(database);
     const bootstrapNew = !identity && config.initialClusterState === 'new';
     if (bootstrapNew) {

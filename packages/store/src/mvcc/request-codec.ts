@@ -20,8 +20,10 @@
  * first byte is `{` is decoded as that legacy JSON. Decoding checks every length against the
  * input and rejects unknown tags, unknown flag bits and trailing bytes with an
  * {@link MvccCodecError}: corrupt bytes never turn into a plausible request. The reverse does not
- * hold: a member built before this format cannot read it, so a cluster is upgraded all at once
- * (there is no cluster-version gate yet, unlike etcd's).
+ * hold: a member built before this format cannot read it, so a cluster is upgraded all at once.
+ * A data dir records the format it was written in (storage/data-format.ts: format 2 is this
+ * one), so a binary that cannot read it refuses to start; between running members there is no
+ * version negotiation yet, unlike etcd's cluster version.
  *
  * The byte-level reader and writer live in binary-io.ts, the legacy JSON in legacy-json.ts.
  *

@@ -180,7 +180,11 @@ export function encodeMessage(message: Message, withoutSnapshotData = false): Ui
 export function decodeMessage(data: Uint8Array): Message {
   const reader = new Reader(data);
   const format = reader.u8();
-  if (format !== FORMAT) throw bad(`unknown format ${format}`);
+  // A peer of another release: say so, rather than leave a bare decode error in the logs.
+  if (format !== FORMAT)
+    throw bad(
+      `message format ${format}, but this member reads format ${FORMAT} (is the sender another release? upgrade every member together)`,
+    );
   const typeCode = reader.u8();
   const type = CODE_TYPES.get(typeCode);
   if (type === undefined) throw bad(`unknown message type ${typeCode}`);

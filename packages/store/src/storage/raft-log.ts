@@ -27,6 +27,8 @@ type RaftSublevel = ReturnType<StoreDatabase['sublevel']> & {
 };
 type BatchOperation = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
+/** Name of the sublevel of the member's database that holds the Raft log. */
+const RAFT_SUBLEVEL = 'raft';
 const HARD_STATE_KEY = 'hardstate';
 const SNAPSHOT_KEY = 'snapshot';
 const ENTRY_PREFIX = 'e:';
@@ -63,6 +65,20 @@ function parseSnapshotMetadata(value: unknown): SnapshotMetadata {
   const v = value as Partial<SnapshotMetadata> | null;
   if (!v || !isSafeIndex(v.index) || !isSafeIndex(v.term)) throw corrupt('snapshot metadata has a bad shape');
   return { index: v.index, term: v.term, confState: parseConfState(v.confState) };
+}
+
+/**
+ * Reads the log entries stored in `db`, in index order, each checked (checksum, key), without
+ * loading the log. For tools that inspect a data dir (the data-format check reads which encodings
+ * its entries use); it may include leftovers at or below the snapshot index.
+ */
+export async function* readStoredEntries(db: StoreDatabase): AsyncGenerator<Entry> {
+  const sublevel = db.sublevel<string, Uint8Array>(RAFT_SUBLEVEL, { valueEncoding: 'view' });
+  for await (const [key, value] of sublevel.iterator({ gt: ENTRY_PREFIX, lt: `${ENTRY_PREFIX}~` })) {
+    const entry = decodeEntryRecord(value as Uint8Array);
+    if (key !== entryKey(entry.index)) throw corrupt(`record under ${key} holds entry ${entry.index}`);
+    yield entry;
+  }
 }
 
 /** What one Ready asks to persist; written by {@link RaftLogStorage.save} in one synced batch. */
@@ -106,7 +122,7 @@ export class RaftLogStorage implements Storage {
    * starts from `bootstrapConfState` (the initial cluster's voters), recorded durably at once.
    */
   static async open(db: StoreDatabase, bootstrapConfState?: ConfState): Promise<RaftLogStorage> {
-    const sublevel = db.sublevel<string, Uint8Array>('raft', {
+    const sublevel = db.sublevel<string, Uint8Array>(RAFT_SUBLEVEL, {
       valueEncoding: 'view',
     }) as unknown as RaftSublevel;
     const storage = new RaftLogStorage(sublevel);
