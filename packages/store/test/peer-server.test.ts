@@ -1,16 +1,18 @@
 /**
  * The receive side of the peer transport (RaftPeer on the store's node:http2 GrpcServer) against
  * grpc-js clients, i.e. what any member that speaks navarch.peer.v1 sends: batch streams, refusals
- * (other cluster, removed member), the message limit, snapshot streams, ClusterInfo, the senders'
- * keepalive pings and stop() with streams open. Also the http2 batch sender against a grpc-js
+ * (other cluster, removed member), the message limit, snapshot streams and their total size bound,
+ * ClusterInfo, the senders' keepalive pings and stop() with streams open. Also the http2 batch sender against a grpc-js
  * server (a member of the previous kind) that refuses it.
  */
 import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import {
   fetchClusterInfo,
   GrpcStatusCode,
+  PeerCallError,
   PeerTransport,
   StoreMetrics,
   type TransportHandler,
@@ -18,6 +20,7 @@ import {
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFramedMessageBatch, encodeMessageBatch } from '../src/transport/batch-codec.js';
+import { callPeer, dialPeer } from '../src/transport/peer-client.js';
 import {
   type ClusterInfoResponse,
   type MessageBatch,
@@ -60,7 +63,12 @@ function recordingLogger(): { logger: pino.Logger; lines: Array<{ msg: string; r
 
 /** Starts a receiving member (id 2, cluster 7) on a free port. */
 async function receiver(
-  options: { maxMessageBytes?: number; snapshotFails?: boolean; logger?: pino.Logger } = {},
+  options: {
+    maxMessageBytes?: number;
+    maxSnapshotBytes?: number;
+    snapshotFails?: boolean;
+    logger?: pino.Logger;
+  } = {},
 ) {
   const received: Received = { batches: [], snapshots: [] };
   const handler: TransportHandler = {
@@ -82,6 +90,7 @@ async function receiver(
     metrics,
     logger: options.logger ?? quietLogger,
     ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.maxSnapshotBytes !== undefined ? { maxSnapshotBytes: options.maxSnapshotBytes } : {}),
   });
   const [url] = await transport.start();
   cleanups.push(() => transport.stop());
@@ -493,13 +502,88 @@ describe('the snapshot client on node:http2, and ClusterInfo', () => {
     });
   });
 
-  it('fetches ClusterInfo from a grpc-js server and fails with UNAVAILABLE where nobody listens', async () => {
+  it('refuses a snapshot over maxSnapshotBytes with RESOURCE_EXHAUSTED and logs it; one at the bound passes', async () => {
+    const { logger, lines } = recordingLogger();
+    const { url, received } = await receiver({ maxSnapshotBytes: 100_000, logger });
+    const transport = await sender(CLUSTER_ID, 16 * 1024);
+    transport.setPeer(2, [url]);
+    await expect(transport.sendSnapshot(2, Buffer.from('header'), image(100_000))).rejects.toMatchObject({
+      code: GrpcStatusCode.RESOURCE_EXHAUSTED,
+      details: expect.stringMatching(
+        /^snapshot larger than the limit of 100000 bytes \(\d+ bytes received so far\)$/,
+      ),
+    });
+    expect(received.snapshots).toEqual([]);
+    expect(lines.map((line) => line.msg)).toContain('refusing snapshot over the size limit');
+    // Header and data count: 6 + 99,994 bytes is exactly the bound.
+    await transport.sendSnapshot(2, Buffer.from('header'), image(100_000 - 6));
+    expect(received.snapshots).toHaveLength(1);
+    expect(received.snapshots[0]?.data.length).toBe(100_000 - 6);
+  });
+
+  it('ends a snapshot stream that never ends at the bound, instead of buffering all of it', async () => {
+    const { url, received } = await receiver({ maxSnapshotBytes: 1024 * 1024 });
+    const serialize = (
+      raftPeerService().service.SendSnapshot as unknown as { requestSerialize(chunk: SnapshotChunk): Buffer }
+    ).requestSerialize;
+    // A sender (buggy or hostile) that never flags a chunk last; 64 MiB here, endless in spirit.
+    const offered = 4096;
+    let pulled = 0;
+    function* endless(): Generator<Uint8Array> {
+      while (pulled < offered) {
+        pulled += 1;
+        yield serialize(
+          chunk({ header: pulled === 1 ? Buffer.from('h') : new Uint8Array(0), data: image(16 * 1024) }),
+        );
+      }
+    }
+    const { session, lastError } = dialPeer(url);
+    cleanups.push(() => session.destroy());
+    await expect(
+      callPeer(
+        session,
+        '/navarch.peer.v1.RaftPeer/SendSnapshot',
+        endless(),
+        { deadlineMs: 30_000, maxResponseBytes: 1024 },
+        lastError,
+      ),
+    ).rejects.toMatchObject({ code: GrpcStatusCode.RESOURCE_EXHAUSTED });
+    // The answer stopped the sender: it did not get to push the rest (flow-control windows let a
+    // few MiB through before the answer, never the 64 MiB).
+    expect(pulled).toBeLessThan(offered);
+    expect(received.snapshots).toEqual([]);
+  });
+
+  it('fetches ClusterInfo from a grpc-js server and from this one, on node:http2', async () => {
     const port = await grpcJsPeer({});
     const info = await fetchClusterInfo(`http://127.0.0.1:${port}`);
     expect(Number(info.cluster_id)).toBe(CLUSTER_ID);
     expect(info.members.map((m) => m.name)).toEqual(['two']);
+    const { url } = await receiver();
+    expect(await fetchClusterInfo(url)).toEqual(INFO);
+  });
+
+  it('fails ClusterInfo with a PeerCallError: UNAVAILABLE and why where nobody listens, DEADLINE_EXCEEDED on a silent peer', async () => {
     const { url, transport } = await receiver();
     await transport.stop();
-    await expect(fetchClusterInfo(url)).rejects.toMatchObject({ code: GrpcStatusCode.UNAVAILABLE });
+    const refused = await fetchClusterInfo(url).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PeerCallError);
+    expect(refused).toMatchObject({
+      code: GrpcStatusCode.UNAVAILABLE,
+      details: expect.stringContaining('ECONNREFUSED'),
+    });
+    // A peer that accepts the connection and then says nothing (SIGSTOP): the timeout covers it.
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    const sockets: Socket[] = [];
+    silent.on('connection', (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const { port } = silent.address() as AddressInfo;
+    const late = await fetchClusterInfo(`http://127.0.0.1:${port}`, 200).catch((error: unknown) => error);
+    expect(late).toBeInstanceOf(PeerCallError);
+    expect(late).toMatchObject({ code: GrpcStatusCode.DEADLINE_EXCEEDED });
   });
 });

@@ -14,6 +14,7 @@ import { readDataFormat, recordDataFormat } from '../storage/data-format.js';
 import { RaftLogStorage, type StoreDatabase } from '../storage/raft-log.js';
 import type { ClusterInfoResponse } from '../transport/peer-proto.js';
 import { urlToTarget } from '../transport/peer-proto.js';
+import { maxSnapshotBytesForQuota } from '../transport/peer-server.js';
 import { fetchClusterInfo } from '../transport/peer-transport.js';
 import type { StoreApplication, StoreApplicationFactory } from './application.js';
 import { type ResolvedMemberConfig, resolveMemberConfig, type StoreMemberConfig } from './config.js';
@@ -306,6 +307,8 @@ export async function startStoreMember(options: StoreMemberOptions): Promise<Sto
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,
       maxRequestBytes: config.maxRequestBytes,
+      // A snapshot holds the backend, which the quota bounds: a larger one is refused.
+      maxSnapshotBytes: maxSnapshotBytesForQuota(config.quotaBackendBytes),
       onFatal: (err) => {
         void stop().finally(() => options.onFatal?.(err));
       },

@@ -71,6 +71,8 @@ export interface RaftNodeOptions {
   snapshotCatchUpEntries?: number;
   /** Largest request accepted by propose(), in bytes. Default 1.5 MiB. */
   maxRequestBytes?: number;
+  /** Largest snapshot accepted from a peer (see maxSnapshotBytesForQuota). Default: for a 2 GiB quota. */
+  maxSnapshotBytes?: number;
   /** How long propose() and readIndex() wait before "request timed out". Default 5 s + 2 election timeouts. */
   requestTimeoutMs?: number;
   /** Called once if the driver hits an unrecoverable error (disk, corruption); the member must stop. */
@@ -207,6 +209,7 @@ export class RaftNode implements Consensus {
       },
       metrics: this.metrics,
       logger: this.logger,
+      ...(options.maxSnapshotBytes === undefined ? {} : { maxSnapshotBytes: options.maxSnapshotBytes }),
       onUnreachable: (peerId) => {
         if (this.stopped) return;
         this.rawNode.reportUnreachable(peerId);

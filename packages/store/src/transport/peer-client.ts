@@ -1,10 +1,9 @@
 /**
- * The client side of the peer service's snapshot calls on node:http2, as the batch stream already
- * is: one gRPC call on a connection of its own, messages framed by hand, the single response and
- * the status read back. It replaces a grpc-js channel per peer that was kept open (and pinged
- * every 2 s) after its first snapshot, and grpc-js's machinery, for calls that need none of it:
- * no retries, no name resolution, no load balancing. (ClusterInfo could use it too; see
- * fetchClusterInfo for why it does not yet.)
+ * The client side of the peer service's snapshot and ClusterInfo calls on node:http2, as the batch
+ * stream already is: one gRPC call on a connection of its own, messages framed by hand, the single
+ * response and the status read back. It replaces a grpc-js channel per peer that was kept open
+ * (and pinged every 2 s) after its first snapshot, and grpc-js's machinery, for calls that need
+ * none of it: no retries, no name resolution, no load balancing.
  *
  * A snapshot gets its own TCP connection (as etcd's snapshot sender does), so megabytes of
  * snapshot data never queue in front of the Raft messages of the batch stream.
@@ -68,7 +67,9 @@ export function dialPeer(url: string): { session: ClientHttp2Session; lastError:
 /**
  * Pings `session` every `intervalMs`; a ping not answered within `timeoutMs` destroys it (a peer
  * that went silent: partition, SIGSTOP), which fails its calls at once instead of at their deadline.
- * Stops with the session.
+ * Stops when the session closes: node:http2 cancels pings on a closed session, which a GOAWAY from
+ * the peer makes it (calls still running on it then rely on their deadline; the batch sender
+ * leaves such a session, see PeerSender.onGoaway).
  */
 export function keepAlive(session: ClientHttp2Session, intervalMs: number, timeoutMs: number): void {
   let timer: NodeJS.Timeout | undefined;

@@ -8,6 +8,7 @@
  * paths, messages and statuses), so members of either kind, and grpc-js clients, talk to it as
  * before. Refusals (another cluster, a removed member) end a stream with FAILED_PRECONDITION.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
@@ -45,12 +46,39 @@ export interface PeerServerOptions {
   logger: Logger;
   /** Largest message accepted (a batch or a snapshot chunk); larger ones: RESOURCE_EXHAUSTED. */
   maxMessageBytes: number;
+  /**
+   * Largest snapshot accepted, header plus data, in bytes; a stream that goes past it is answered
+   * RESOURCE_EXHAUSTED and what it sent is dropped. See {@link maxSnapshotBytesForQuota}.
+   */
+  maxSnapshotBytes: number;
   /** The RaftPeer service as proto-loader loads it (its codecs for everything but batches). */
   service: grpc.ServiceClientConstructor;
 }
 
 /** How long stop() lets a snapshot being received finish before it drops the connections. */
 const STOP_GRACE_MS = 1000;
+
+/** What a snapshot may exceed the backend quota by, at least (see {@link maxSnapshotBytesForQuota}). */
+const MIN_SNAPSHOT_MARGIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The largest snapshot a member with backend quota `quotaBackendBytes` (--quota-backend-bytes)
+ * accepts from a peer: the quota plus a quarter of it (at least 64 MiB), capped at the largest
+ * Buffer this Node.js can build (a snapshot is assembled in one). The state machine refuses writes
+ * beyond the quota, so a genuine snapshot stays near it; the margin covers what the quota does not
+ * count: the image's framing (4 bytes per record, records being 56 bytes or more), the lease table
+ * and the membership, and a write or two that crossed the quota.
+ */
+export function maxSnapshotBytesForQuota(quotaBackendBytes: number): number {
+  const margin = Math.max(Math.floor(quotaBackendBytes / 4), MIN_SNAPSHOT_MARGIN_BYTES);
+  return Math.min(quotaBackendBytes + margin, bufferConstants.MAX_LENGTH);
+}
+
+/**
+ * The snapshot bound when the member's quota is not passed down: the one for etcd's default
+ * quota, 2 GiB (so 2.5 GiB). A member whose quota is larger must pass its own bound.
+ */
+export const DEFAULT_MAX_SNAPSHOT_BYTES = maxSnapshotBytesForQuota(2 * 1024 * 1024 * 1024);
 
 /** Serves RaftPeer to the other members; see the file comment. */
 export class PeerServer {
@@ -160,15 +188,22 @@ export class PeerServer {
   /**
    * One snapshot, streamed in chunks: the first carries the header, all carry data, the last is
    * flagged; the assembled snapshot goes to Raft and the answer waits until Raft has it.
+   *
+   * The chunks are kept in memory until the last one (then copied into one buffer for Raft, so the
+   * peak is twice the snapshot), hence the bound on the total: a stream that goes past
+   * maxSnapshotBytes is answered RESOURCE_EXHAUSTED at once and its chunks are dropped.
    */
   private serveSnapshot(call: ClientStreamCall<SnapshotChunk>, callback: UnaryCallback<SendResponse>): void {
     let header: Uint8Array | undefined;
     let from = 0;
     const chunks: Uint8Array[] = [];
+    /** Header and data bytes received so far (what maxSnapshotBytes bounds). */
+    let totalBytes = 0;
     let finished = false;
     const fail = (code: number, details: string): void => {
       if (finished) return;
       finished = true;
+      chunks.length = 0;
       callback({ code, details });
     };
     call.on('data', (chunk: SnapshotChunk) => {
@@ -176,15 +211,29 @@ export class PeerServer {
       const refusal = this.refuse(chunk.from, chunk.cluster_id);
       if (refusal) return fail(GrpcStatusCode.FAILED_PRECONDITION, refusal);
       from = chunk.from;
+      const chunkBytes = chunk.data.byteLength + chunk.header.byteLength;
+      this.receivedBytes(chunk.from).inc(chunkBytes);
+      totalBytes += chunkBytes;
+      if (totalBytes > this.options.maxSnapshotBytes) {
+        this.options.logger.warn(
+          {
+            from: memberIdHex(from),
+            receivedBytes: totalBytes,
+            maxSnapshotBytes: this.options.maxSnapshotBytes,
+          },
+          'refusing snapshot over the size limit',
+        );
+        return fail(
+          GrpcStatusCode.RESOURCE_EXHAUSTED,
+          `snapshot larger than the limit of ${this.options.maxSnapshotBytes} bytes (${totalBytes} bytes received so far)`,
+        );
+      }
       if (header === undefined) header = chunk.header;
       if (chunk.data.byteLength > 0) chunks.push(chunk.data);
-      this.options.metrics.peerReceivedBytes.inc(
-        { From: memberIdHex(chunk.from) },
-        chunk.data.byteLength + chunk.header.byteLength,
-      );
       if (!chunk.last) return;
       finished = true;
       if (header === undefined || header.byteLength === 0) {
+        chunks.length = 0;
         callback({ code: GrpcStatusCode.INVALID_ARGUMENT, details: 'snapshot without header' });
         return;
       }

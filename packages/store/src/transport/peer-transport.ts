@@ -1,25 +1,27 @@
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
-  connect,
   constants,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { connect as netConnect } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { GrpcStatusCode } from '../grpc/status.js';
 import { memberIdHex, type StoreMetrics } from '../member/metrics.js';
 import { encodeFramedMessageBatch } from './batch-codec.js';
-import { callPeer, dialPeer, keepAlive, statusOf } from './peer-client.js';
-import { type ClusterInfoResponse, raftPeerService, type SnapshotChunk, urlToTarget } from './peer-proto.js';
-import { PeerServer, type TransportHandler } from './peer-server.js';
+import { callPeer, dialPeer, keepAlive, PeerCallError, statusOf } from './peer-client.js';
+import { type ClusterInfoResponse, raftPeerService, type SnapshotChunk } from './peer-proto.js';
+import { DEFAULT_MAX_SNAPSHOT_BYTES, PeerServer, type TransportHandler } from './peer-server.js';
 
 /** The gRPC method every Raft batch travels on (a client stream of MessageBatch). */
 const SEND_PATH = '/navarch.peer.v1.RaftPeer/Send';
 /** The gRPC method snapshots travel on (a client stream of SnapshotChunk). */
 const SNAPSHOT_PATH = '/navarch.peer.v1.RaftPeer/SendSnapshot';
+/** The unary gRPC method a joining member asks for the cluster's identity and membership. */
+const CLUSTER_INFO_PATH = '/navarch.peer.v1.RaftPeer/ClusterInfo';
+/** Largest ClusterInfo answer accepted (grpc-js's default receive limit, which applied before). */
+const MAX_CLUSTER_INFO_BYTES = 4 * 1024 * 1024;
 /** How long a stream must have stayed up for its end to start the reconnect backoff over. */
 const STABLE_STREAM_MS = 1000;
 
@@ -48,6 +50,16 @@ export interface TransportOptions {
   initialBackoffMs?: number;
   /** Cap on the reconnect delay. Default 2000 ms. */
   maxBackoffMs?: number;
+  /** Interval of the pings on each peer connection. Default 2000 ms. */
+  keepaliveTimeMs?: number;
+  /** A ping not answered within this drops the connection. Default 2000 ms. */
+  keepaliveTimeoutMs?: number;
+  /**
+   * Largest snapshot (header plus data) accepted from a peer; a larger one is refused with
+   * RESOURCE_EXHAUSTED. Derive it from the member's quota with {@link maxSnapshotBytesForQuota}.
+   * Default: that bound for etcd's default quota of 2 GiB (2.5 GiB).
+   */
+  maxSnapshotBytes?: number;
   /** Called when a peer could not be reached (Raft's reportUnreachable). */
   onUnreachable?: (peerId: number) => void;
 }
@@ -57,18 +69,26 @@ export interface TransportOptions {
  * written directly on node:http2: the sender is on every Raft message's path, and grpc-js's call
  * stack cost more per batch than the batch itself. Messages are batched while a previous write is
  * in flight (pipelining: many batches in flight on one HTTP/2 stream; HTTP/2 flow control pushes
- * back through `write()` returning false). A ping every keepalive interval that goes unanswered
- * drops the connection (a silent peer: partition, SIGSTOP). On any end of the stream it reconnects
+ * back through `write()` returning false). Every connection is pinged every keepalive interval and
+ * dropped when a ping goes unanswered (a silent peer: partition, SIGSTOP), so a dead peer is
+ * noticed within keepaliveTimeMs + keepaliveTimeoutMs. On any end of the stream it reconnects
  * with exponential backoff; while disconnected messages stay queued up to capacity and further
  * ones are dropped and counted (Raft retransmits what matters).
+ *
+ * Invariant: the stream in use (`stream`) is always on a connection that is being pinged. A
+ * GOAWAY breaks that on node:http2 (see {@link onGoaway}), so the sender leaves such a connection.
  */
 class PeerSender {
   private readonly queue: Uint8Array[] = [];
+  /** The connection new streams are opened on; undefined once it is closing (GOAWAY, reset). */
   private session: ClientHttp2Session | undefined;
   private stream: ClientHttp2Stream | undefined;
+  /** The connection `stream` runs on (it may outlive `session` for a moment). */
+  private streamSession: ClientHttp2Session | undefined;
+  /** Connections left after a GOAWAY whose stream is finishing; destroyed by stop(). */
+  private readonly draining = new Set<ClientHttp2Session>();
   private waitingForDrain = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
   /** When the current stream's headers came (it is up); undefined while dialling or down. */
   private connectedAtMs: number | undefined;
@@ -114,26 +134,14 @@ class PeerSender {
     if (url === undefined) return;
     let session = this.session;
     if (session === undefined || session.closed || session.destroyed) {
-      const target = new URL(`http://${urlToTarget(url)}`);
-      session = connect(target.origin, {
-        settings: { enablePush: false },
-        // Small frames go out at once: with Nagle's algorithm a pipelined batch waits for the
-        // previous one's ACK, which the peer delays (40 ms on Linux). grpc-js does the same.
-        createConnection: () =>
-          netConnect({
-            host: target.hostname.replace(/^\[|\]$/g, ''),
-            port: Number(target.port || 80),
-            noDelay: true,
-          }),
-      });
-      const opened = session;
-      // Failures surface as the stream's close; the listener keeps Node from throwing.
-      opened.on('error', () => {});
-      opened.on('goaway', () => {
-        if (this.session === opened) this.session = undefined;
-      });
+      // dialPeer: TCP_NODELAY, so small frames go out at once (with Nagle's algorithm a pipelined
+      // batch waits for the previous one's ACK, which the peer delays 40 ms on Linux).
+      const opened = dialPeer(url).session;
+      opened.on('goaway', () => this.onGoaway(opened));
+      // Pinged until it closes (reset(), stop(), or a GOAWAY, after which onGoaway moves off it).
+      keepAlive(opened, this.transport.keepaliveTimeMs, this.transport.keepaliveTimeoutMs);
       this.session = opened;
-      this.startKeepalive(opened);
+      session = opened;
     }
     let stream: ClientHttp2Stream;
     try {
@@ -191,27 +199,33 @@ class PeerSender {
       ),
     );
     this.stream = stream;
+    this.streamSession = session;
     this.waitingForDrain = false;
   }
 
-  /** Pings `session` every keepalive interval; a ping not answered in time drops the connection. */
-  private startKeepalive(session: ClientHttp2Session): void {
+  /**
+   * The peer sent GOAWAY on `session` (it is shutting down or draining connections). node:http2
+   * then closes the session, and from that moment cancels every ping on it without sending one
+   * (Http2Session.ping on a closed session, Node 20), so a stream left there would no longer be
+   * watched: if the peer then vanished, nothing would notice before TCP gave up, many minutes later.
+   * So the sender leaves: it half-closes the stream (batches already written still arrive, and the
+   * peer answers and ends the call), treats it as ended (reconnect with the usual backoff, on a new
+   * connection that is pinged), and gives the old connection keepaliveTimeMs + keepaliveTimeoutMs
+   * to finish before destroying it, the bound a ping would have given.
+   */
+  private onGoaway(session: ClientHttp2Session): void {
+    if (this.session === session) this.session = undefined;
+    const stream = this.stream;
+    if (stream === undefined || this.streamSession !== session) return;
     const { keepaliveTimeMs, keepaliveTimeoutMs } = this.transport;
-    const tick = (): void => {
-      if (this.session !== session || session.destroyed) return;
-      const deadline = setTimeout(() => session.destroy(), keepaliveTimeoutMs).unref();
-      const sent = session.ping((err) => {
-        clearTimeout(deadline);
-        if (err) session.destroy();
-        else this.keepaliveTimer = setTimeout(tick, keepaliveTimeMs).unref();
-      });
-      if (!sent) {
-        clearTimeout(deadline);
-        session.destroy();
-      }
-    };
-    clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = setTimeout(tick, keepaliveTimeMs).unref();
+    const drainDeadline = setTimeout(() => session.destroy(), keepaliveTimeMs + keepaliveTimeoutMs).unref();
+    this.draining.add(session);
+    session.once('close', () => {
+      clearTimeout(drainDeadline);
+      this.draining.delete(session);
+    });
+    if (!stream.closed) stream.end();
+    this.onStreamEnd(stream, 'peer sent GOAWAY', false);
   }
 
   /**
@@ -221,6 +235,7 @@ class PeerSender {
   private onStreamEnd(stream: ClientHttp2Stream, reason: string, refused: boolean): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
+    this.streamSession = undefined;
     this.connected = false;
     // The backoff starts over only after a stream that stayed up: the server answers with headers
     // at once, so a status that ends every stream right away (a batch it rejects, a limit) would
@@ -285,6 +300,7 @@ class PeerSender {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     this.closeConnections();
+    for (const session of this.draining) session.destroy();
     this.queue.length = 0;
   }
 
@@ -295,10 +311,9 @@ class PeerSender {
   }
 
   private closeConnections(): void {
-    clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = undefined;
     const stream = this.stream;
     this.stream = undefined;
+    this.streamSession = undefined;
     this.connected = false;
     stream?.close(constants.NGHTTP2_CANCEL);
     this.session?.close();
@@ -324,8 +339,8 @@ export class PeerTransport {
   readonly maxBackoffMs: number;
   readonly onUnreachable: ((peerId: number) => void) | undefined;
   /** Interval of the pings on each peer connection, and how long an answer may take. */
-  readonly keepaliveTimeMs = 2000;
-  readonly keepaliveTimeoutMs = 2000;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
   readonly service: grpc.ServiceClientConstructor = raftPeerService();
   private readonly senders = new Map<number, PeerSender>();
   /** Set by stop(): later setPeer/send/sendSnapshot do nothing (no sender dials after stop). */
@@ -350,6 +365,8 @@ export class PeerTransport {
     this.snapshotChunkBytes = options.snapshotChunkBytes ?? 1024 * 1024;
     this.initialBackoffMs = options.initialBackoffMs ?? 50;
     this.maxBackoffMs = options.maxBackoffMs ?? 2000;
+    this.keepaliveTimeMs = options.keepaliveTimeMs ?? 2000;
+    this.keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? 2000;
     this.onUnreachable = options.onUnreachable;
     this.server = new PeerServer({
       clusterId: options.clusterId,
@@ -357,6 +374,7 @@ export class PeerTransport {
       metrics: options.metrics,
       logger: options.logger,
       maxMessageBytes: this.maxMessageBytes,
+      maxSnapshotBytes: options.maxSnapshotBytes ?? DEFAULT_MAX_SNAPSHOT_BYTES,
       service: this.service,
     });
   }
@@ -473,30 +491,40 @@ export class PeerTransport {
 }
 
 /**
- * Asks the member at `peerUrl` which cluster it belongs to (used when joining an existing cluster).
- *
- * Still on grpc-js, unlike the other peer calls; it runs once, when a member joins. Moving it to
- * callPeer() (peer-client.ts) once exposed a race in its caller, since fixed: discoverExistingCluster
- * now asks every peer again for a while when none lists the joining member yet.
+ * Asks the member at `peerUrl` which cluster it belongs to (used when joining an existing cluster):
+ * one unary RaftPeer/ClusterInfo call on a connection of its own (node:http2, as the other peer
+ * calls), closed afterwards. Rejects with a {@link PeerCallError}: the peer's status,
+ * DEADLINE_EXCEEDED after `timeoutMs` (connecting included), or UNAVAILABLE with the connection's
+ * error (ECONNREFUSED...) when it could not be reached.
  */
 export async function fetchClusterInfo(peerUrl: string, timeoutMs = 5000): Promise<ClusterInfoResponse> {
-  const Service = raftPeerService();
-  const client = new Service(urlToTarget(peerUrl), grpc.credentials.createInsecure());
+  const method = raftPeerService().service.ClusterInfo as unknown as {
+    requestSerialize(request: object): Buffer;
+    responseDeserialize(bytes: Buffer): ClusterInfoResponse;
+  };
+  const { session, lastError } = dialPeer(peerUrl);
+  let answered = false;
   try {
-    return await new Promise<ClusterInfoResponse>((resolve, reject) => {
-      (
-        client as unknown as {
-          ClusterInfo(
-            request: object,
-            options: grpc.CallOptions,
-            callback: (err: grpc.ServiceError | null, response?: ClusterInfoResponse) => void,
-          ): void;
-        }
-      ).ClusterInfo({}, { deadline: Date.now() + timeoutMs }, (err, response) =>
-        err || !response ? reject(err ?? new Error('empty ClusterInfo response')) : resolve(response),
+    const response = await callPeer(
+      session,
+      CLUSTER_INFO_PATH,
+      [method.requestSerialize({})][Symbol.iterator](),
+      { deadlineMs: timeoutMs, maxResponseBytes: MAX_CLUSTER_INFO_BYTES },
+      lastError,
+    );
+    answered = true;
+    try {
+      return method.responseDeserialize(response);
+    } catch (error) {
+      throw new PeerCallError(
+        GrpcStatusCode.INTERNAL,
+        `malformed ClusterInfo response: ${(error as Error).message}`,
       );
-    });
+    }
   } finally {
-    client.close();
+    // A peer that answered gets a graceful close; one that did not (unreachable, too slow) may
+    // never finish the handshake a graceful close would wait for.
+    if (answered) session.close();
+    else session.destroy();
   }
 }
