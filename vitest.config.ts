@@ -17,6 +17,9 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     setupFiles: ['test/setup/fast-check.ts'],
+    // Before and after the run: stops processes and removes temp dirs of runners that died
+    // (test/helpers/reaper.ts); records of live runs are left alone.
+    globalSetup: ['test/setup/reap.ts'],
     reporters: ['default'],
     projects: [
       {

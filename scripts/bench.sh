@@ -10,7 +10,12 @@ if [[ -z $name || ! -f test/bench/$name.ts ]]; then
 fi
 shift
 [[ -d node_modules ]] || npm ci
+# Processes and temp dirs of an earlier run that was killed (test/helpers/reaper.ts).
+node --import tsx test/helpers/reap-main.ts
 bash scripts/prereqs.sh
 npx tsc -b
 npm run bundle -w @navarch/cli --if-present >/dev/null
-exec npx tsx "test/bench/$name.ts" "$@"
+# node itself, not `npx tsx`: npm exec does not pass SIGTERM on, so a benchmark interrupted by
+# `timeout` or a CI cancel would run on (and its clusters with it). The registry's signal
+# handlers (test/helpers/registry.ts) then stop every process the benchmark started.
+exec node --import tsx "test/bench/$name.ts" "$@"

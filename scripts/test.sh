@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: everything from a fresh clone. Installs npm dependencies when missing, makes
-# sure of the host prerequisites, builds, lints, typechecks, builds the images when their
-# inputs changed, then runs every test. Pass vitest arguments through: `npm test -- FILE`.
+# `npm test`: everything from a fresh clone. Installs npm dependencies when missing, stops what
+# interrupted runs left behind (test/helpers/reaper.ts), makes sure of the host prerequisites,
+# builds, lints, typechecks, builds the images when their inputs changed, then runs every test.
+# Pass vitest arguments through: `npm test -- FILE`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   step "npm ci"
   npm ci
 fi
+step "stop what interrupted test runs and benchmarks left behind"
+node --import tsx test/helpers/reap-main.ts
 step "host prerequisites"
 bash scripts/prereqs.sh
 step "purity check (raft, sim: no clock, timers or Math.random)"

@@ -4,14 +4,14 @@
  * admin token. Suites run once per backend: real etcd, and the store embedded in the server.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startCluster } from '../compat/helpers/cluster.js';
 import { freePort } from '../helpers/ports.js';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../helpers/registry.js';
 
 export { freePort };
 
@@ -40,7 +40,7 @@ export interface EtcdCluster {
 
 /** Starts `members` etcd 3.4 processes on free loopback ports and waits until they serve. */
 export async function startEtcd(members: number): Promise<EtcdCluster> {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-etcd-'));
+  const dir = trackedTempDir('navarch-etcd-');
   const specs: { name: string; client: number; peer: number }[] = [];
   for (let i = 0; i < members; i++)
     specs.push({ name: `e${i}`, client: await freePort(), peer: await freePort() });
@@ -75,13 +75,14 @@ export async function startEtcd(members: number): Promise<EtcdCluster> {
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    trackProcess(child, `etcd ${s.name}`);
     child.stderr?.resume();
     children.push(child);
   }
   const endpoints = specs.map((s) => `http://127.0.0.1:${s.client}`);
   const stop = async () => {
     await Promise.all(children.map(killTree));
-    rmSync(dir, { recursive: true, force: true });
+    removeTrackedDir(dir);
   };
   try {
     for (const e of endpoints)
@@ -121,7 +122,10 @@ export interface NavarchServer {
   readonly pid: number;
   readonly logs: string[];
   readonly client: ApiClient;
-  /** Stops the process; the data dir is removed unless `keepData` (or it was given by the caller). */
+  /**
+   * Stops the process; the data dir is removed unless `keepData` (or it was given by the caller).
+   * A kept dir of the harness's own is still removed when the test process exits.
+   */
   stop(keepData?: boolean): Promise<void>;
 }
 
@@ -139,7 +143,8 @@ export interface ServerOptions {
 
 /** Spawns `node packages/navarch/dist/main.js server` and waits for its ready line. */
 export async function startServer(options: ServerOptions): Promise<NavarchServer> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'navarch-server-'));
+  // A dir of our own stays recorded after stop(true), so that it goes when this process does.
+  const dataDir = options.dataDir ?? trackedTempDir('navarch-server-');
   const child = spawn(
     process.execPath,
     [
@@ -160,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  trackProcess(child, 'navarch server');
   const logs: string[] = [];
   child.stderr?.on('data', (d: Buffer) => logs.push(d.toString()));
   const ready = new Promise<{ url: string; kubeconfig: string }>((resolveReady, reject) => {
@@ -179,7 +185,7 @@ export async function startServer(options: ServerOptions): Promise<NavarchServer
   });
   const stop = async (keepData = false) => {
     await killTree(child);
-    if (!options.dataDir && !keepData) rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir && !keepData) removeTrackedDir(dataDir);
   };
   let started: { url: string; kubeconfig: string };
   try {

@@ -3,14 +3,12 @@
  * and MVCC layers alone. A command, not a test: `npx tsx test/compat/helpers/bench-local-put.ts`.
  * Bounded: a fixed number of puts per phase.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { EtcdApi, LocalConsensus, listenEtcdApi, loadEtcdServices, MvccStore } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
+import { removeTrackedDir, trackedTempDir } from '../../helpers/registry.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'navarch-bench-put-'));
+const directory = trackedTempDir('navarch-bench-put-');
 const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 await db.open();
 const store = new MvccStore({
@@ -70,5 +68,5 @@ try {
   await server.stop(200);
   await store.flush();
   await db.close();
-  rmSync(directory, { recursive: true, force: true });
+  removeTrackedDir(directory);
 }

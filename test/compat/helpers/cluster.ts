@@ -5,11 +5,11 @@
  * pid and every data dir removed by `stop()`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../helpers/ports.js';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../../helpers/registry.js';
 
 export { freePort };
 
@@ -123,7 +123,7 @@ function tail(file: string, lines = 30): string {
 
 /** Starts a `size`-member cluster of `kind` and waits until every member is healthy. */
 export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster> {
-  const root = mkdtempSync(join(tmpdir(), `navarch-compat-${kind}-`));
+  const root = trackedTempDir(`navarch-compat-${kind}-`);
   const token = `compat-${kind}-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
   const members: MemberProcess[] = [];
   const all: MemberProcess[] = [];
@@ -162,6 +162,7 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
     const log = openSync(logFile, 'a');
     const child = spawn(file, args, { stdio: ['ignore', log, log], env: { ...process.env } });
     closeSync(log);
+    trackProcess(child, `${kind === 'etcd' ? 'etcd' : 'navarch store'} ${name}`);
     const member: MemberProcess = {
       name,
       clientUrl,
@@ -195,7 +196,7 @@ export async function startCluster(kind: ClusterKind, size = 3): Promise<Cluster
     kill,
     stop: async () => {
       await Promise.all(all.map(kill));
-      rmSync(root, { recursive: true, force: true });
+      removeTrackedDir(root);
     },
     logs: () => all.map((m) => `--- ${m.name}\n${tail(m.logFile)}`).join('\n'),
   };

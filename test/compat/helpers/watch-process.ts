@@ -1,5 +1,6 @@
 /** A long-running `etcdctl watch` whose output a test awaits as it arrives. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { trackProcess } from '../../helpers/registry.js';
 
 /** A running etcdctl watch. */
 export interface WatchProcess {
@@ -21,6 +22,7 @@ export function startWatch(endpoints: string, args: string[]): WatchProcess {
     env: { ...process.env, ETCDCTL_API: '3' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  trackProcess(child, 'etcdctl watch');
   let stdout = '';
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
