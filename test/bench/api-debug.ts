@@ -4,12 +4,12 @@
  * the servers' and store members' /metrics, and a probe writing straight to the store.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtcdKvStore } from '@navarch/apiserver';
 import type { NavarchServer } from '../api/harness.js';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,7 +28,7 @@ let loopDelayDir: string | undefined;
  * Returns the cleanup of its report directory.
  */
 export function enableLoopDelayProbe(nodeArgs: string[]): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-bench-loop-'));
+  const dir = trackedTempDir('navarch-bench-loop-');
   loopDelayDir = dir;
   process.env.NAVARCH_LOOP_DELAY_DIR = dir;
   nodeArgs.push(`--import=${loopDelayProbe}`);
@@ -38,7 +38,7 @@ export function enableLoopDelayProbe(nodeArgs: string[]): () => void {
   ]
     .join(' ')
     .trim();
-  return () => rmSync(dir, { recursive: true, force: true });
+  return () => removeTrackedDir(dir);
 }
 
 /** Event-loop delay of each process since the last call (a window per call); none without the probe. */

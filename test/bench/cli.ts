@@ -12,8 +12,8 @@
  * number of timed runs per command (default 15); BENCH_PODS the number of pods (default 200).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   KubeClient,
@@ -24,6 +24,7 @@ import {
 } from '@navarch/client';
 import { startCluster } from '../cli/cluster.js';
 import { bundleNavctl, repoRoot } from '../cli/helpers.js';
+import { trackedTempDir } from '../helpers/registry.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const podCount = Number(process.env.BENCH_PODS ?? 200);
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
   console.log(`navctl bundle: ${bundle}`);
   const cluster = await startCluster();
   try {
-    const home = mkdtempSync(join(tmpdir(), 'navctl-bench-home-'));
+    // Tracked: removed when this process ends (it used to be left behind).
+    const home = trackedTempDir('navctl-bench-home-');
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: cluster.kubeconfig };
     const client = new KubeClient(
       resolveRestConfig(loadKubeconfig({ explicitPath: cluster.kubeconfig }).merged),

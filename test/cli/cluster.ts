@@ -3,10 +3,10 @@
  * `navarch server` (from packages/navarch/dist) over it. Everything is stopped by pid.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../helpers/ports.js';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../helpers/registry.js';
 import { repoRoot } from './helpers.js';
 
 export { freePort };
@@ -73,7 +73,7 @@ function kill(child: ChildProcess): Promise<void> {
 export async function startCluster(): Promise<TestCluster> {
   const main = join(repoRoot, 'packages/navarch/dist/main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx tsc -b\` first (npm test does)`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'navctl-cluster-'));
+  const dataDir = trackedTempDir('navctl-cluster-');
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const etcdUrl = `http://127.0.0.1:${clientPort}`;
   const etcd = spawn(
@@ -94,10 +94,11 @@ export async function startCluster(): Promise<TestCluster> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  trackProcess(etcd, 'etcd');
   const processes: ChildProcess[] = [etcd];
   const stop = async () => {
     for (const p of processes.reverse()) await kill(p);
-    rmSync(dataDir, { recursive: true, force: true });
+    removeTrackedDir(dataDir);
   };
   try {
     await waitForLine(etcd, /ready to serve client requests/, 'etcd', 60_000);
@@ -117,6 +118,7 @@ export async function startCluster(): Promise<TestCluster> {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    trackProcess(server, 'navarch server');
     processes.push(server);
     const line = await waitForLine(server, /navarch server ready/, 'navarch server', 120_000);
     const ready = JSON.parse(line) as { url: string; kubeconfig: string };

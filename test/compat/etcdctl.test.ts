@@ -3,10 +3,10 @@
  * against a real etcd 3.4.23 cluster and against a Navarch store cluster, so every expectation here
  * is etcd's own behaviour and Navarch must show the same.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 import {
   type Cluster,
   type ClusterKind,
@@ -23,7 +23,7 @@ const kinds: ClusterKind[] = ['etcd', 'navarch'];
 describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
   let cluster: Cluster;
   let endpoints: string;
-  const scratch = mkdtempSync(join(tmpdir(), `navarch-etcdctl-${kind}-`));
+  const scratch = trackedTempDir(`navarch-etcdctl-${kind}-`);
   const run = (args: string[], input?: string) =>
     etcdctl(endpoints, args, input === undefined ? {} : { input });
   /** The current revision, read from a linearizable get's header. */
@@ -40,7 +40,7 @@ describe.each(kinds)('etcdctl against a 3-member %s cluster', (kind) => {
 
   afterAll(async () => {
     await cluster?.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    removeTrackedDir(scratch);
   });
 
   it('puts and gets keys, by prefix, at a past revision, keys only and as JSON', async () => {

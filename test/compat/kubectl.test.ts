@@ -4,12 +4,12 @@
  * with kubectl and with the API directly.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { backends, type NavarchServer, repoRoot, serverOptions, startServer } from '../api/harness.js';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../helpers/registry.js';
 
 const manifestsDir = resolve(repoRoot, '../shared/manifests');
 const kubectlPath = '/usr/bin/kubectl';
@@ -77,7 +77,7 @@ describe('kubectl 1.32 compatibility', () => {
   }
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), 'navarch-kubectl-'));
+    workDir = trackedTempDir('navarch-kubectl-');
     store = await backend.start();
     server = await startServer(serverOptions(store));
   });
@@ -86,7 +86,7 @@ describe('kubectl 1.32 compatibility', () => {
     for (const c of children) c.kill('SIGKILL');
     await server?.stop();
     await store?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    if (workDir) removeTrackedDir(workDir);
   });
 
   it('reports versions, API resources, explain and auth can-i', async () => {
@@ -319,6 +319,7 @@ spec:
     const child = spawn(kubectlPath, ['get', 'configmaps', '--watch', '-l', 'watched=yes', '-o', 'name'], {
       env: { ...process.env, KUBECONFIG: server.kubeconfig, HOME: workDir },
     });
+    trackProcess(child, 'kubectl get --watch');
     children.push(child);
     let out = '';
     const seen = new Promise<void>((done, fail) => {

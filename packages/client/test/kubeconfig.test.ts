@@ -2,8 +2,7 @@
  * Kubeconfig loading with kubectl's rules: explicit file, KUBECONFIG merge (first wins), home
  * default, relative paths, overrides, and the errors users see.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_SERVER,
@@ -15,9 +14,11 @@ import {
   writeKubeconfigFile,
 } from '@navarch/client';
 import { describe, expect, test } from 'vitest';
+import { trackedTempDir } from '../../../test/helpers/registry.js';
 
 function fixture(): { dir: string; a: string; b: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-test-'));
+  // Tracked: removed when this test process ends.
+  const dir = trackedTempDir('kubeconfig-test-');
   mkdirSync(join(dir, 'certs'));
   writeFileSync(join(dir, 'certs', 'ca.crt'), 'CA-PEM');
   writeFileSync(join(dir, 'token'), 'file-token\n');
@@ -122,7 +123,7 @@ describe('loading', () => {
   });
 
   test('no configuration at all falls back to localhost:8080 like kubectl', () => {
-    const home = mkdtempSync(join(tmpdir(), 'kubeconfig-home-'));
+    const home = trackedTempDir('kubeconfig-home-');
     const loaded = loadKubeconfig({ kubeconfigEnv: '', home });
     expect(loaded.files[0]?.path).toBe(join(home, '.kube', 'config'));
     expect(resolveRestConfig(loaded.merged)).toMatchObject({ server: DEFAULT_SERVER, namespace: 'default' });

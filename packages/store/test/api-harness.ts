@@ -2,9 +2,6 @@
  * Test harness: the etcd API over LocalConsensus on a free loopback port, with grpc-js clients of
  * the five services. Not a test file; the api/watch/lease tests use it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
   EtcdApi,
@@ -17,6 +14,7 @@ import {
 } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
 import { Registry } from 'prom-client';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 
 /** A decoded response: field values as proto-loader gives them (int64 as decimal strings). */
 export type Message = Record<string, unknown>;
@@ -71,7 +69,7 @@ export async function startHarness(
   limits: Partial<EtcdApiLimits> = {},
   leaseCheckIntervalMs = 100,
 ): Promise<Harness> {
-  const directory = mkdtempSync(join(tmpdir(), 'navarch-api-'));
+  const directory = trackedTempDir('navarch-api-');
   const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   const store = new MvccStore({
@@ -127,7 +125,7 @@ export async function startHarness(
       await server.stop(100);
       await store.flush();
       await db.close();
-      rmSync(directory, { recursive: true, force: true });
+      removeTrackedDir(directory);
     },
   };
 }

@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 import { directBatch, type PrefixedSublevel } from '../src/storage/direct-batch.js';
 
 const dirs: string[] = [];
 const databases: ClassicLevel<string, Uint8Array>[] = [];
 
 async function database(): Promise<ClassicLevel<string, Uint8Array>> {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-direct-batch-'));
+  const dir = trackedTempDir('navarch-direct-batch-');
   dirs.push(dir);
   const db = new ClassicLevel<string, Uint8Array>(dir, { valueEncoding: 'view' });
   await db.open();
@@ -19,7 +17,7 @@ async function database(): Promise<ClassicLevel<string, Uint8Array>> {
 
 afterEach(async () => {
   for (const db of databases.splice(0)) await db.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) removeTrackedDir(dir);
 });
 
 describe('directBatch', () => {

@@ -1,15 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +19,7 @@ import {
 import { ClassicLevel } from 'classic-level';
 import pino, { type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../../../test/helpers/registry.js';
 import { encodeLegacyJson } from '../src/mvcc/legacy-json.js';
 import { decodeMessage, encodeMessage } from '../src/raftnode/codec.js';
 import { encodeRequestEnvelope } from '../src/raftnode/envelope.js';
@@ -52,7 +44,7 @@ const members: StoreMember[] = [];
 const databases: StoreDatabase[] = [];
 
 function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'navarch-format-'));
+  const dir = trackedTempDir('navarch-format-');
   dirs.push(dir);
   return dir;
 }
@@ -60,7 +52,7 @@ function tempDir(): string {
 afterEach(async () => {
   for (const member of members.splice(0)) await member.stop();
   for (const db of databases.splice(0)) await db.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) removeTrackedDir(dir);
 });
 
 /** A logger that keeps every line it writes, parsed. */
@@ -410,6 +402,7 @@ describe('data format gate through the navarch binary', () => {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    trackProcess(child, 'navarch store a');
     try {
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => {

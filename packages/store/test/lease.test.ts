@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type ConsensusStatus, encodeMvccRequest, Lessor, LocalConsensus, MvccStore } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 import { type Harness, type Message, pick, StreamReader, startHarness } from './api-harness.js';
 
 let harness: Harness | null = null;
@@ -37,7 +35,7 @@ class SwitchableConsensus extends LocalConsensus {
 }
 
 async function openStore(): Promise<MvccStore> {
-  const directory = mkdtempSync(join(tmpdir(), 'navarch-lease-'));
+  const directory = trackedTempDir('navarch-lease-');
   const db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
   const store = new MvccStore({
@@ -47,7 +45,7 @@ async function openStore(): Promise<MvccStore> {
   cleanups.push(async () => {
     await store.flush();
     await db.close();
-    rmSync(directory, { recursive: true, force: true });
+    removeTrackedDir(directory);
   });
   return store;
 }

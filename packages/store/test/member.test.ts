@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { StoreErrorCode, type StoreMember, startStoreMember } from '@navarch/store';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 import { signal } from './grpc-test-helpers.js';
 import {
   eventually,
@@ -26,7 +26,7 @@ interface Cluster {
 const running: Cluster[] = [];
 
 async function newCluster(size: number): Promise<Cluster> {
-  const base = mkdtempSync(join(tmpdir(), 'navarch-member-'));
+  const base = trackedTempDir('navarch-member-');
   const dirs = Array.from({ length: size }, (_, i) => join(base, `m${i}`));
   const peerPorts: number[] = [];
   for (let i = 0; i < size; i++) peerPorts.push(await freePort());
@@ -65,7 +65,7 @@ function leaderOf(cluster: Cluster): StoreMember | undefined {
 afterEach(async () => {
   for (const cluster of running.splice(0)) {
     await Promise.all(cluster.members.map((m) => m?.stop()));
-    rmSync(join(cluster.dirs[0]!, '..'), { recursive: true, force: true });
+    removeTrackedDir(join(cluster.dirs[0]!, '..'));
   }
 });
 

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   decodeMvccResult,
   encodeMvccRequest,
@@ -13,6 +10,7 @@ import {
 } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 
 const directories: string[] = [];
 const databases: ClassicLevel<Buffer, Buffer>[] = [];
@@ -20,7 +18,7 @@ const databases: ClassicLevel<Buffer, Buffer>[] = [];
 async function openDatabase(
   directory?: string,
 ): Promise<{ db: MvccDatabase; directory: string; root: ClassicLevel<Buffer, Buffer> }> {
-  const dir = directory ?? mkdtempSync(join(tmpdir(), 'navarch-mvcc-'));
+  const dir = directory ?? trackedTempDir('navarch-mvcc-');
   if (directory === undefined) directories.push(dir);
   const root = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await root.open();
@@ -34,7 +32,7 @@ async function openDatabase(
 
 afterEach(async () => {
   for (const db of databases.splice(0)) await db.close();
-  for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of directories.splice(0)) removeTrackedDir(dir);
 });
 
 function range(key: string, rangeEnd = '', extra: Partial<RangeRequest> = {}): RangeRequest {

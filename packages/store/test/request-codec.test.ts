@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import {
   type AlarmType,
@@ -25,6 +22,7 @@ import {
 import { ClassicLevel } from 'classic-level';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 import {
   decodeRequest,
   decodeResult,
@@ -562,7 +560,7 @@ describe('MvccStore.apply with the binary codec', () => {
   const databases: ClassicLevel<Buffer, Buffer>[] = [];
 
   async function openStore(): Promise<MvccStore> {
-    const directory = mkdtempSync(join(tmpdir(), 'navarch-codec-'));
+    const directory = trackedTempDir('navarch-codec-');
     directories.push(directory);
     const root = new ClassicLevel<Buffer, Buffer>(directory, {
       keyEncoding: 'buffer',
@@ -581,7 +579,7 @@ describe('MvccStore.apply with the binary codec', () => {
 
   afterEach(async () => {
     for (const db of databases.splice(0)) await db.close();
-    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+    for (const directory of directories.splice(0)) removeTrackedDir(directory);
   });
 
   it('applies the same whether the result is wanted or not, and legacy JSON entries alike', async () => {

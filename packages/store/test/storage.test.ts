@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeConfChange, type Entry, ErrCompacted } from '@navarch/raft';
 import { RaftLogStorage, type StoreDatabase, StoreErrorCode } from '@navarch/store';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../../../test/helpers/registry.js';
 
 const dirs: string[] = [];
 const open: StoreDatabase[] = [];
 
 async function database(dir?: string): Promise<{ db: StoreDatabase; dir: string }> {
-  const path = dir ?? mkdtempSync(join(tmpdir(), 'navarch-raftlog-'));
+  const path = dir ?? trackedTempDir('navarch-raftlog-');
   if (!dir) dirs.push(path);
   const db = new ClassicLevel<string, Uint8Array>(path, { valueEncoding: 'view' });
   await db.open();
@@ -33,7 +31,7 @@ function entries(from: number, to: number, term: number): Entry[] {
 
 afterEach(async () => {
   for (const db of open.splice(0)) await db.close().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs.splice(0)) removeTrackedDir(dir);
 });
 
 describe('RaftLogStorage (LevelDB raft log)', () => {

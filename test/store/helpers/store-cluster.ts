@@ -8,20 +8,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../helpers/ports.js';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../../helpers/registry.js';
 
 export { freePort };
 
@@ -86,7 +78,10 @@ export class StoreCluster {
       electionTimeoutMs: options.electionTimeoutMs ?? 500,
       snapshotCount: options.snapshotCount ?? 10_000,
     };
-    const base = mkdtempSync(join(tmpdir(), 'navarch-store-test-'));
+    // NAVARCH_TEST_KEEP=1 keeps the files for a post-mortem: a tracked dir would go at exit.
+    const base = process.env.NAVARCH_TEST_KEEP
+      ? mkdtempSync(join(tmpdir(), 'navarch-store-test-'))
+      : trackedTempDir('navarch-store-test-');
     const slots: StoreMemberSlot[] = [];
     for (let i = 0; i < resolved.size; i++) {
       const clientPort = await freePort();
@@ -160,6 +155,7 @@ export class StoreCluster {
       },
     );
     closeSync(log);
+    trackProcess(child, `navarch store ${slot.name}`);
     slot.child = child;
     slot.exited = new Promise((r) => child.once('exit', () => r()));
   }
@@ -315,6 +311,6 @@ export class StoreCluster {
     }
     // NAVARCH_TEST_KEEP=1 keeps data dirs and logs for a post-mortem.
     if (process.env.NAVARCH_TEST_KEEP) console.log(`kept store test files in ${this.base}`);
-    else rmSync(this.base, { recursive: true, force: true });
+    else removeTrackedDir(this.base);
   }
 }
