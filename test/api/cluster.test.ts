@@ -5,11 +5,11 @@
  * when one server is killed. Real processes on loopback.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompactedError, EtcdKvStore } from '@navarch/apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 import {
   freePort,
   type NavarchServer,
@@ -85,7 +85,7 @@ describe('three navarch servers with --initial-cluster', () => {
 
 describe('navarch server --initial-cluster flags', () => {
   it('refuses a --name missing from --initial-cluster before it writes anything', () => {
-    const parent = mkdtempSync(join(tmpdir(), 'navarch-badflag-'));
+    const parent = trackedTempDir('navarch-badflag-');
     const dataDir = join(parent, 'data');
     try {
       const result = spawnSync(
@@ -108,7 +108,7 @@ describe('navarch server --initial-cluster flags', () => {
       expect(result.stderr).toContain('--initial-cluster has no member named "s9"');
       expect(existsSync(dataDir)).toBe(false);
     } finally {
-      rmSync(parent, { recursive: true, force: true });
+      removeTrackedDir(parent);
     }
   });
 });

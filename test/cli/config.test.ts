@@ -2,10 +2,10 @@
  * `navctl config ...` edits the same files kubectl reads, with kubectl's messages.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 import { navctl } from './helpers.js';
 
 let dir: string;
@@ -13,7 +13,7 @@ let file: string;
 const c = (...args: string[]) => navctl(['config', ...args, '--kubeconfig', file]);
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'navctl-config-'));
+  dir = trackedTempDir('navctl-config-');
   file = join(dir, 'config');
   writeFileSync(
     file,
@@ -44,6 +44,10 @@ users:
     token: secret-token
 `,
   );
+});
+
+afterEach(() => {
+  removeTrackedDir(dir);
 });
 
 describe('navctl config', () => {

@@ -6,13 +6,13 @@
  * what the tests need.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTable } from '@navarch/api';
 import { type KubeObject, type ResourceInfo, WELL_KNOWN_RESOURCES } from '@navarch/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 
 /** Certificates for one test run: a CA and a server certificate for 127.0.0.1, as PEM text. */
 export interface TestPki {
@@ -26,7 +26,7 @@ export interface TestPki {
 
 /** Creates a throwaway CA and a server certificate (SAN IP 127.0.0.1, DNS localhost) with openssl. */
 export function createTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'navctl-pki-'));
+  const dir = trackedTempDir('navctl-pki-');
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run([
     'req',
@@ -79,7 +79,7 @@ export function createTestPki(): TestPki {
     caFile: join(dir, 'ca.crt'),
     serverCert: readFileSync(join(dir, 'server.crt'), 'utf8'),
     serverKey: readFileSync(join(dir, 'server.key'), 'utf8'),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => removeTrackedDir(dir),
   };
 }
 

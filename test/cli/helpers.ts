@@ -3,11 +3,10 @@
  * esbuild settings as `npm run bundle -w @navarch/cli`) and a runner that spawns it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleNavctl as bundle } from '../../packages/cli/scripts/bundle.mjs';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../helpers/registry.js';
 
 /** Repository root. */
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -17,10 +16,12 @@ export const manifestsDir = resolve(repoRoot, '../shared/manifests');
 
 /**
  * Bundles navctl as `npm run bundle -w @navarch/cli` does (packages/cli/scripts/bundle.mjs), with
- * the workspace packages from source, into a temp directory; returns the executable's path.
+ * the workspace packages from source, into a temp directory; returns the executable's path. The
+ * directory is tracked: the caller removes it with `removeTrackedDir(dirname(path))` when done, and
+ * the registry removes it at process exit otherwise.
  */
 export async function bundleNavctl(): Promise<string> {
-  const outdir = mkdtempSync(join(tmpdir(), 'navctl-bundle-'));
+  const outdir = trackedTempDir('navctl-bundle-');
   return bundle({
     outdir,
     alias: {
@@ -47,10 +48,11 @@ export interface RunOptions {
 
 /**
  * Runs `node BUNDLE ...args` with HOME pointed at an empty directory (so no real
- * ~/.kube/config leaks in) and KUBECONFIG unset unless given.
+ * ~/.kube/config leaks in) and KUBECONFIG unset unless given. That HOME is removed once the
+ * process has ended.
  */
 export function runNavctl(bundle: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const home = mkdtempSync(join(tmpdir(), 'navctl-home-'));
+  const home = trackedTempDir('navctl-home-');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
@@ -62,6 +64,7 @@ export function runNavctl(bundle: string, args: string[], options: RunOptions = 
       cwd: options.cwd ?? repoRoot,
       stdio: 'pipe',
     });
+    trackProcess(child, 'navctl');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -71,9 +74,14 @@ export function runNavctl(bundle: string, args: string[], options: RunOptions = 
       stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    child.on('error', reject);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      removeTrackedDir(home);
+      reject(error);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
+      removeTrackedDir(home);
       resolvePromise({ stdout, stderr, code });
     });
     child.stdin.end(options.input ?? '');

@@ -4,11 +4,11 @@
  * compile cache.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KubeClient, loadKubeconfig, resolveRestConfig, WELL_KNOWN_RESOURCES } from '@navarch/client';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
+import { removeTrackedDir, trackedTempDir, trackProcess } from '../helpers/registry.js';
 import { type FakeApiServer, startFakeApiServer } from './fake-apiserver.js';
 import { bundleNavctl, manifestsDir, runNavctl } from './helpers.js';
 
@@ -19,12 +19,14 @@ let dir: string;
 
 beforeAll(async () => {
   [fake, bundle] = await Promise.all([startFakeApiServer(), bundleNavctl()]);
-  dir = mkdtempSync(join(tmpdir(), 'navctl-process-'));
+  dir = trackedTempDir('navctl-process-');
   kubeconfig = fake.writeKubeconfig(dir);
 });
 
 afterAll(async () => {
   await fake?.close();
+  if (dir !== undefined) removeTrackedDir(dir);
+  if (bundle !== undefined) removeTrackedDir(dirname(bundle));
 });
 
 test('version --client needs no server and no configuration', async () => {
@@ -86,6 +88,7 @@ test('get -w prints the list, then one row per event with the EVENT column', asy
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  trackProcess(child, 'navctl get -w');
   let output = '';
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   child.stdout.on('data', (chunk: Buffer) => {
@@ -122,7 +125,8 @@ test('get -w prints the list, then one row per event with the EVENT column', asy
 });
 
 test('the compile cache: written by the first successful run of a verb, then used; a damaged one is replaced', async () => {
-  const cacheHome = mkdtempSync(join(tmpdir(), 'navctl-cache-'));
+  const cacheHome = trackedTempDir('navctl-cache-');
+  onTestFinished(() => removeTrackedDir(cacheHome));
   const env = { KUBECONFIG: kubeconfig, XDG_CACHE_HOME: cacheHome };
   const cacheDir = join(cacheHome, 'navctl');
   const get = ['get', 'configmaps', '-o', 'name'];
@@ -140,7 +144,8 @@ test('the compile cache: written by the first successful run of a verb, then use
   expect(readFileSync(file).length).toBeGreaterThan(1000);
   // A failed run caches nothing; caching can be turned off as Node's own is.
   expect((await runNavctl(bundle, ['describe', 'nope'], { env })).code).toBe(1);
-  const offHome = mkdtempSync(join(tmpdir(), 'navctl-cache-off-'));
+  const offHome = trackedTempDir('navctl-cache-off-');
+  onTestFinished(() => removeTrackedDir(offHome));
   const off = await runNavctl(bundle, get, {
     env: { KUBECONFIG: kubeconfig, XDG_CACHE_HOME: offHome, NODE_DISABLE_COMPILE_CACHE: '1' },
   });

@@ -3,10 +3,10 @@
  * golden tables (AGE normalised), apply/diff/delete round trips over every tutorial manifest,
  * and the error cases kubectl users know.
  */
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 import { type FakeApiServer, startFakeApiServer } from './fake-apiserver.js';
 import { manifestsDir, navctl, normaliseAge } from './helpers.js';
 
@@ -18,12 +18,13 @@ const manifest = (name: string) => join(manifestsDir, name);
 
 beforeAll(async () => {
   fake = await startFakeApiServer();
-  dir = mkdtempSync(join(tmpdir(), 'navctl-test-'));
+  dir = trackedTempDir('navctl-test-');
   kubeconfig = fake.writeKubeconfig(dir);
 });
 
 afterAll(async () => {
   await fake?.close();
+  if (dir !== undefined) removeTrackedDir(dir);
 });
 
 describe('get', () => {
@@ -447,8 +448,9 @@ describe('errors', () => {
 describe('a server that does not print tables', () => {
   test('gets the same columns computed locally', async () => {
     const plain = await startFakeApiServer({ tables: false });
+    const plainDir = trackedTempDir('navctl-plain-');
     try {
-      const config = plain.writeKubeconfig(mkdtempSync(join(tmpdir(), 'navctl-plain-')));
+      const config = plain.writeKubeconfig(plainDir);
       const run = (...args: string[]) => navctl(['--kubeconfig', config, ...args]);
       expect((await run('apply', '-f', manifest('01-pod.yaml'))).code).toBe(0);
       expect(normaliseAge((await run('get', 'pods')).stdout)).toBe(
@@ -460,6 +462,7 @@ describe('a server that does not print tables', () => {
       expect(plain.requests.some((r) => r.startsWith('GET /api/v1/namespaces/default/pods'))).toBe(true);
     } finally {
       await plain.close();
+      removeTrackedDir(plainDir);
     }
   });
 });

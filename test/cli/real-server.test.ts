@@ -3,10 +3,10 @@
  * stock kubectl 1.32 on the same server: kubectl's own output is the golden file for tables.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { removeTrackedDir, trackedTempDir } from '../helpers/registry.js';
 import { startCluster, type TestCluster } from './cluster.js';
 import { manifestsDir, navctl, normaliseAge, type RunResult } from './helpers.js';
 
@@ -34,12 +34,13 @@ function kubectl(...args: string[]): Promise<RunResult> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'navctl-real-'));
+  dir = trackedTempDir('navctl-real-');
   cluster = await startCluster();
 });
 
 afterAll(async () => {
   await cluster?.stop();
+  if (dir !== undefined) removeTrackedDir(dir);
 });
 
 describe('navctl on a real navarch server', () => {
