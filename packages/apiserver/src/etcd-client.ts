@@ -18,7 +18,8 @@
  * Maintenance.Status on every endpoint (the answering member's id and the leader it knows), at the
  * first call, then again once `leaderCheckMs` has passed or a call failed; until it knows, and
  * whenever the leader's endpoint is not among `endpoints`, it uses the endpoint that answered last.
- * A leader that moves costs only speed until the next check: the old one forwards.
+ * A leader that moves costs only speed until the next check: the old one forwards. A new watch
+ * starts on a follower's endpoint when the leader is known (see watchEndpoint).
  *
  * Failover: one HTTP/2 session per endpoint, opened on first use; calls stick to the endpoint
  * that answered last. A call that could not be sent (no connection) moves on to the next endpoint;
@@ -210,6 +211,20 @@ export class EtcdClient {
     return this.endpoints[this.leader ?? this.current]!;
   }
 
+  /**
+   * Where a new watch starts: on a follower when the leader is known, else where calls go. Every
+   * write's path runs through the leader's event loop (it proposes, replicates, applies and
+   * answers), and a watch adds the encoding and sending of each event to the member that serves
+   * it; on a follower that work stays off the path. Waits for a leader check in progress (a
+   * server opens its watches right after its first call, which starts one).
+   */
+  private async watchEndpoint(): Promise<number> {
+    this.checkLeaderWhenDue();
+    await this.leaderCheck;
+    const leader = this.leader;
+    return leader === undefined ? this.current : (leader + 1) % this.endpoints.length;
+  }
+
   /** Starts a leader check when one is due and none runs; the call that triggered it does not wait. */
   private checkLeaderWhenDue(): void {
     if (this.endpoints.length === 1 || this.leaderCheck !== undefined) return;
@@ -270,7 +285,9 @@ export class EtcdClient {
     let timer: NodeJS.Timeout | undefined;
     let ended = false;
     let resumeDelayMs = watchResumeFirstDelayMs;
+    // Set by the first attempt: a follower's endpoint when the leader is known (see watchEndpoint).
     let endpoint = this.current;
+    let first = true;
     const watch: EtcdWatch = {
       cancel: () => {
         if (ended) return;
@@ -291,6 +308,11 @@ export class EtcdClient {
       const attempt = async () => {
         timer = undefined;
         if (ended) return;
+        if (first) {
+          first = false;
+          endpoint = await this.watchEndpoint();
+          if (ended) return;
+        }
         let opened: ClientHttp2Stream;
         try {
           const session = await this.session(endpoint);

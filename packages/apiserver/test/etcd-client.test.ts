@@ -53,19 +53,31 @@ function eventLog(): {
   };
 }
 
-/** Txn calls a member has answered, from its /metrics (etcd serves them on the client URL). */
-async function txnsAnswered(endpoint: string): Promise<number> {
+/** A counter of a member's /metrics for one gRPC method (etcd serves them on the client URL). */
+async function grpcCounter(
+  endpoint: string,
+  counter: string,
+  method: string,
+  code?: string,
+): Promise<number> {
   const text = await (await fetch(`${endpoint}/metrics`)).text();
   const line = text
     .split('\n')
     .find(
       (l) =>
-        l.startsWith('grpc_server_handled_total{') &&
-        l.includes('grpc_method="Txn"') &&
-        l.includes('grpc_code="OK"'),
+        l.startsWith(`${counter}{`) &&
+        l.includes(`grpc_method="${method}"`) &&
+        (code === undefined || l.includes(`grpc_code="${code}"`)),
     );
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/** Txn calls a member has answered. */
+const txnsAnswered = (endpoint: string) => grpcCounter(endpoint, 'grpc_server_handled_total', 'Txn', 'OK');
+
+/** Calls (streams) of `method` a member has started. */
+const streamsStarted = (endpoint: string, method: string) =>
+  grpcCounter(endpoint, 'grpc_server_started_total', method);
 
 /** Makes calls until the client prefers `endpoint` (each call may start a leader check); bounded. */
 async function untilPreferred(kv: EtcdKvStore, endpoint: string): Promise<void> {
@@ -292,6 +304,19 @@ describe('EtcdKvStore on a 3-member etcd', () => {
     };
     try {
       await untilPreferred(kv, etcd.endpoints[leader]!);
+      // A watch starts on a follower: the leader's event loop is on every write's path.
+      const watchesBefore = await Promise.all(etcd.endpoints.map((e) => streamsStarted(e, 'Watch')));
+      const watch = await kv.watch(
+        '/l/',
+        1,
+        () => undefined,
+        () => undefined,
+      );
+      const watchesAfter = await Promise.all(etcd.endpoints.map((e) => streamsStarted(e, 'Watch')));
+      const started = watchesAfter.map((n, i) => n - watchesBefore[i]!);
+      expect(started[leader]).toBe(0);
+      expect(started.reduce((a, b) => a + b, 0)).toBe(1);
+      await watch.cancel();
       let before = await answered();
       await writes(20);
       let after = await answered();
@@ -325,15 +350,20 @@ describe('EtcdKvStore on a 3-member etcd', () => {
   it('resumes a watch on another member when its member dies, without losing or repeating events', async () => {
     // A follower: killing the leader would fail the writes while a new one is elected.
     const victimIndex = ((await leaderIndexOf(etcd.endpoints)) + 1) % etcd.endpoints.length;
-    // The watching client talks to the victim first; the writer never does.
-    const order = [etcd.endpoints[victimIndex]!, ...etcd.endpoints.filter((_, i) => i !== victimIndex)];
+    // The watching client starts its watch on the follower after the leader in its list (a watch
+    // starts on a follower): the victim. The writer never talks to the victim.
+    const leader = await leaderIndexOf(etcd.endpoints);
+    const third = etcd.endpoints.findIndex((_, i) => i !== victimIndex && i !== leader);
+    const order = [etcd.endpoints[leader]!, etcd.endpoints[victimIndex]!, etcd.endpoints[third]!];
     const watcher = new EtcdKvStore(order);
     const writer = new EtcdKvStore(etcd.endpoints.filter((_, i) => i !== victimIndex));
     const log = eventLog();
     const errors: Error[] = [];
     try {
       const from = (await writer.currentRevision()) + 1;
+      const watchesBefore = await streamsStarted(etcd.endpoints[victimIndex]!, 'Watch');
       const watch = await watcher.watch('/w/', from, log.onEvents, (err) => errors.push(err));
+      expect(await streamsStarted(etcd.endpoints[victimIndex]!, 'Watch')).toBe(watchesBefore + 1);
       const put = (name: string) =>
         writer.txn([], [{ put: `/w/${name}`, value: Buffer.from(name) }]).then((r) => r.revision);
       await put('before');
