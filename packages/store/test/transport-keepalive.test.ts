@@ -163,6 +163,14 @@ async function sender(
   return { transport, unreachable };
 }
 
+/** Sends until the sender is connected and the peer's first stream has received a batch. */
+async function firstBatchDelivered(transport: PeerTransport, peer: { streams: PeerStream[] }): Promise<void> {
+  await eventually('connected, first batch delivered', () => {
+    transport.send(2, Buffer.from('hello'));
+    return transport.isConnected(2) && (peer.streams[0]?.receivedBytes ?? 0) > 0;
+  });
+}
+
 /**
  * The peer goes silent; the sender, still sending (a leader's heartbeats), must report it
  * unreachable, then get back to it once it returns. The bound waited for is generous (a loaded
@@ -199,10 +207,7 @@ describe("the batch sender's keepalive", () => {
     const peer = await fakePeer();
     const proxy = await silenceableProxy(peer.port);
     const { transport, unreachable } = await sender(proxy.url);
-    await eventually('connected, first batch delivered', () => {
-      transport.send(2, Buffer.from('hello'));
-      return transport.isConnected(2) && (peer.streams[0]?.receivedBytes ?? 0) > 0;
-    });
+    await firstBatchDelivered(transport, peer);
     await expectSilenceDetectedThenRecovery(peer, proxy, transport, unreachable);
   });
 
@@ -210,10 +215,7 @@ describe("the batch sender's keepalive", () => {
     const peer = await fakePeer();
     const proxy = await silenceableProxy(peer.port);
     const { transport, unreachable } = await sender(proxy.url);
-    await eventually('connected, first batch delivered', () => {
-      transport.send(2, Buffer.from('hello'));
-      return transport.isConnected(2) && (peer.streams[0]?.receivedBytes ?? 0) > 0;
-    });
+    await firstBatchDelivered(transport, peer);
     const first = peer.streams[0]!.stream;
     const session = first.session;
     if (session === undefined) throw new Error('the first stream lost its connection');
@@ -231,10 +233,7 @@ describe("the batch sender's keepalive", () => {
   it('finishes the stream a GOAWAY named, on a live peer: what was written arrives and the call ends', async () => {
     const peer = await fakePeer();
     const { transport } = await sender(`http://127.0.0.1:${peer.port}`, DEFAULT_KEEPALIVE);
-    await eventually('connected, first batch delivered', () => {
-      transport.send(2, Buffer.from('hello'));
-      return transport.isConnected(2) && (peer.streams[0]?.receivedBytes ?? 0) > 0;
-    });
+    await firstBatchDelivered(transport, peer);
     const first = peer.streams[0]!;
     const firstSession = first.stream.session;
     if (firstSession === undefined) throw new Error('the first stream lost its connection');
