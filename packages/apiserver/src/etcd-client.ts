@@ -238,27 +238,32 @@ export class EtcdClient {
 
   /**
    * Asks every endpoint for its Status and keeps the index of the one whose member is the leader,
-   * as told by the answer of the highest Raft term that names one. Never rejects.
+   * as told by the answer of the highest Raft term that names one. Never rejects, and takes at
+   * most statusTimeoutMs: an endpoint still connecting then (a host that drops packets takes the
+   * whole connect timeout) counts as not answering, and new watches wait for this check.
    */
-  async checkLeader(): Promise<void> {
+  private async checkLeader(): Promise<void> {
     const empty = Buffer.alloc(0);
+    const ask = async (index: number) => {
+      const session = await this.session(index);
+      const response = await this.call(
+        session,
+        index,
+        '/etcdserverpb.Maintenance/Status',
+        empty,
+        statusTimeoutMs,
+      );
+      return { index, ...decodeStatusResponse(response) };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), statusTimeoutMs);
+    });
     const answers = await Promise.all(
-      this.endpoints.map(async (_, index) => {
-        try {
-          const session = await this.session(index);
-          const response = await this.call(
-            session,
-            index,
-            '/etcdserverpb.Maintenance/Status',
-            empty,
-            statusTimeoutMs,
-          );
-          return { index, ...decodeStatusResponse(response) };
-        } catch {
-          return undefined; // an endpoint that does not answer is not the one to send to
-        }
-      }),
+      // An endpoint that does not answer (in time) is not the one to send to.
+      this.endpoints.map((_, index) => Promise.race([ask(index).catch(() => undefined), late])),
     );
+    clearTimeout(timer);
     if (this.closed) return;
     let newest: { leader: bigint; raftTerm: bigint } | undefined;
     for (const a of answers)
