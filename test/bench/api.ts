@@ -44,6 +44,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { ApiClient, NavarchServer } from '../api/harness.js';
+import { cpuMs, rssMiB } from '../helpers/proc.js';
 import { backendsByName, type Target } from './api-backends.js';
 import {
   createHistogramFilter,
@@ -158,21 +159,6 @@ async function openLoop(
   await Promise.all(inflight);
   if (failure !== undefined) throw failure.error;
   return performance.now() - start;
-}
-
-/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 function loadAverage(): string {

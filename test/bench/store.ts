@@ -7,11 +7,11 @@
  *
  * Bounded: every phase stops at its operation count or its time budget, whichever comes first.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import { loadEtcdServices } from '../../packages/store/src/index.js';
 import { type Cluster, type ClusterKind, etcdctl, startCluster } from '../compat/helpers/cluster.js';
+import { cpuMs, rssMiB } from '../helpers/proc.js';
 
 interface Row {
   name: string;
@@ -79,17 +79,6 @@ async function drive(
   };
 }
 
-/** User + system CPU time a process has used so far, in ms (from /proc; NaN once it is gone). */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** Runs one step on `t` and records the CPU its members used per operation. */
 async function runMeasured(step: { run: (t: Target) => Promise<Row> }, t: Target): Promise<Row> {
   const membersCpu = (): number => t.cluster.members.reduce((sum, m) => sum + cpuMs(m.child.pid), 0);
@@ -97,16 +86,6 @@ async function runMeasured(step: { run: (t: Target) => Promise<Row> }, t: Target
   const row = await step.run(t);
   if (row.count) row.cpuMsPerOp = (membersCpu() - before) / row.count;
   return row;
-}
-
-function rssMiB(pid: number | undefined): number {
-  if (!pid) return Number.NaN;
-  try {
-    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-    return match ? Number(match[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function watchLatency(

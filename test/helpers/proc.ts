@@ -29,17 +29,47 @@ export type ProcessStatus =
  * may contain spaces and parentheses, so fields are counted from its last `)`.
  */
 export function parseStat(stat: string): { state: string; startTime: string } | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
+  const fields = statFields(stat);
+  if (fields === undefined) return undefined;
   // Fields after the name start at field 3 (state); starttime is field 22.
-  const fields = stat
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
   const state = fields[0];
   const startTime = fields[22 - 3];
   if (state === undefined || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
   return { state, startTime };
+}
+
+/** The fields of a /proc/<pid>/stat line after the command name: index 0 is field 3 (state). */
+function statFields(stat: string): string[] | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  return stat
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+}
+
+/** User + system CPU time a process has used so far, in ms (clock ticks of 10 ms); NaN once it is gone. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  let fields: string[] | undefined;
+  try {
+    fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+  // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+  return fields === undefined ? Number.NaN : (Number(fields[14 - 3]) + Number(fields[15 - 3])) * 10;
+}
+
+/** Resident memory of a process in MiB (VmRSS); NaN once it is gone. */
+export function rssMiB(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Reads /proc/<pid>/stat. */
